@@ -1,0 +1,3 @@
+"""placeholder module filled in below."""
+
+COMMANDS: list = []

@@ -1,0 +1,181 @@
+"""Settings: defaults, then an optional TOML file, then ``CALLCENTER_*`` environment variables.
+
+The file is ``$CALLCENTER_CONFIG`` or ``<instance>/callcenter.toml``. Nested keys use sections in
+the file (``[schedule] lookback_days = 30``) and a double underscore in the environment
+(``CALLCENTER_SCHEDULE__LOOKBACK_DAYS=30``). Environment values are read as JSON when they parse
+(numbers, lists, booleans) and as plain strings otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CALLCENTER_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value of the wrong kind; the message names the key."""
+
+
+@dataclass
+class ScheduleSettings:
+    """Callback rules (BRIEF.md 'Callback kinds')."""
+
+    service_3dc_working_days: int = 3
+    sales_7dc_days: int = 7
+    # visits/sales handed back longer ago than this get no 3DC/7DC callback (old DMS history)
+    lookback_days: int = 30
+    lost_customer_months: int = 6
+    service_interval_months: int = 6
+    service_interval_km: int = 5000
+    first_service_months: int = 3
+    first_service_km: int = 5000
+    average_km_per_day: float = 40.0
+    # reminders are created this many days before the service falls due (again when near)
+    reminder_offsets_days: list[int] = field(default_factory=lambda: [14, 3])
+    reminder_due_days: int = 2  # a reminder callback must be made within this many days
+    lost_customer_due_days: int = 7
+    complaint_followup_hours: int = 24
+    # public holidays (YYYY-MM-DD) and weekend days that are working days (调休)
+    holidays: list[str] = field(default_factory=list)
+    extra_workdays: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PipelineSettings:
+    """Background processing of recorded calls."""
+
+    queue: str = "sqlite"  # sqlite | redis | memory
+    queue_path: str = ""  # SqliteHuey file; default <instance>/queue.db
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    workers: int = 2
+    lease_s: float = 300.0  # a step whose lease ran out (worker died) is run again
+    sweep_interval_s: float = 30.0
+    max_attempts: int = 3
+    # dotted paths "module:function" of the step functions (asr/scoring issues plug in here)
+    transcribe_step: str = "callcenter.pipeline.steps:transcribe_recording"
+    score_step: str = "callcenter.pipeline.steps:score_transcript"
+
+
+@dataclass
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    secret_key: str = ""  # generated into <instance>/secret_key when empty
+    threads: int = 8
+
+
+@dataclass
+class Settings:
+    instance_path: str = "instance"
+    database_url: str = ""  # default sqlite:///<instance>/callcenter.db
+    timezone: str = "Asia/Shanghai"
+    working_hours: list[str] = field(default_factory=lambda: ["09:00", "18:30"])
+    recordings_path: str = ""  # default <instance>/recordings
+    import_mapping: dict[str, list[str]] = field(default_factory=dict)  # extra header aliases
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+
+    @property
+    def instance_dir(self) -> Path:
+        return Path(self.instance_path).resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_dir / 'callcenter.db'}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return Path(self.recordings_path).resolve() if self.recordings_path else (
+            self.instance_dir / "recordings"
+        )
+
+    @property
+    def queue_file(self) -> Path:
+        return Path(self.pipeline.queue_path or self.instance_dir / "queue.db")
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check ``value`` against a field's annotation, converting where that is unambiguous."""
+    origin = typing.get_origin(annotation) or annotation
+    if origin is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if origin is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if origin in (int, str, bool, float, list, dict) and not isinstance(value, origin):
+        raise ConfigError(
+            f"设置项 {key} 应为 {origin.__name__},实际为 {type(value).__name__}: {value!r}"
+        )
+    if origin is int and isinstance(value, bool):
+        raise ConfigError(f"设置项 {key} 应为整数,实际为布尔值")
+    return value
+
+
+def _apply(target: Any, values: Mapping[str, Any], prefix: str = "") -> None:
+    hints = typing.get_type_hints(type(target))
+    names = {f.name for f in dataclasses.fields(target)}
+    for key, value in values.items():
+        dotted = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(f"未知的设置项: {dotted}")
+        current = getattr(target, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"设置项 {dotted} 应为一个小节(表)")
+            _apply(current, value, prefix=f"{dotted}.")
+        else:
+            setattr(target, key, _coerce(value, hints[key], dotted))
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = nested
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return nested
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings: defaults → config file → environment → keyword overrides."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    env = _env_values(environ)
+    if "instance_path" in env:
+        settings.instance_path = str(env["instance_path"])
+    if "instance_path" in overrides:
+        settings.instance_path = str(overrides["instance_path"])
+    path = config_file or environ.get(f"{ENV_PREFIX}CONFIG")
+    candidate = Path(path) if path else settings.instance_dir / "callcenter.toml"
+    if path and not candidate.is_file():
+        raise ConfigError(f"找不到配置文件: {candidate}")
+    if candidate.is_file():
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"配置文件 {candidate} 格式错误: {exc}") from exc
+        _apply(settings, data)
+    _apply(settings, env)
+    _apply(settings, overrides)
+    return settings
