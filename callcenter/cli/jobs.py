@@ -1,3 +1,5 @@
-"""placeholder module filled in below."""
+"""Subcommands; see COMMANDS."""
 
-COMMANDS: list = []
+import click
+
+COMMANDS: list[click.Command] = []

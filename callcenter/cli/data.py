@@ -1,3 +1,0 @@
-"""placeholder module filled in below."""
-
-COMMANDS: list = []

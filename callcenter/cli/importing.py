@@ -1,0 +1,5 @@
+"""Subcommands; see COMMANDS."""
+
+import click
+
+COMMANDS: list[click.Command] = []
