@@ -95,8 +95,10 @@ class Settings:
 
     @property
     def recordings_dir(self) -> Path:
-        return Path(self.recordings_path).resolve() if self.recordings_path else (
-            self.instance_dir / "recordings"
+        return (
+            Path(self.recordings_path).resolve()
+            if self.recordings_path
+            else (self.instance_dir / "recordings")
         )
 
     @property

@@ -31,9 +31,11 @@ def cli(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    overrides = {"instance_path": instance_path} if instance_path else {}
     try:
-        settings = load_settings(config_file, **overrides)
+        if instance_path:
+            settings = load_settings(config_file, instance_path=instance_path)
+        else:
+            settings = load_settings(config_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     ctx.obj = AppContext(settings)
