@@ -42,6 +42,8 @@ class ScheduleSettings:
     # reminders are created this many days before the service falls due (again when near)
     reminder_offsets_days: list[int] = field(default_factory=lambda: [14, 3])
     reminder_due_days: int = 2  # a reminder callback must be made within this many days
+    # no reminder once the service due date has passed by more than this many days
+    reminder_grace_days: int = 7
     lost_customer_due_days: int = 7
     complaint_followup_hours: int = 24
     # public holidays (YYYY-MM-DD) and weekend days that are working days (调休)
@@ -60,6 +62,7 @@ class PipelineSettings:
     lease_s: float = 300.0  # a step whose lease ran out (worker died) is run again
     sweep_interval_s: float = 30.0
     max_attempts: int = 3
+    retry_delay_s: float = 60.0  # wait before retrying a failed step; doubles per attempt
     # dotted paths "module:function" of the step functions (asr/scoring issues plug in here)
     transcribe_step: str = "callcenter.pipeline.steps:transcribe_recording"
     score_step: str = "callcenter.pipeline.steps:score_transcript"
