@@ -69,6 +69,16 @@ def parse_clock(value: str, key: str = "working_hours") -> time:
         raise ConfigError(f"设置项 {key} 中的时间 {value!r} 格式错误,应为 HH:MM") from exc
 
 
+def working_day_end(working_hours: list[str]) -> time:
+    """The end of ``working_hours`` (``["09:00", "18:30"]`` → 18:30): callbacks fall due then."""
+    if len(working_hours) != 2:
+        raise ConfigError(
+            f'设置项 working_hours 应为开始和结束两个时间,如 ["09:00", "18:30"],'
+            f"实际为 {working_hours!r}"
+        )
+    return parse_clock(working_hours[1])
+
+
 def local_end_of_day(d: date, end: time, tz: ZoneInfo) -> datetime:
     """The end of working hours on local day ``d``, as an aware datetime in ``tz``."""
     return datetime.combine(d, end, tzinfo=tz)

@@ -61,7 +61,7 @@ def blocked_customers(
         query = query.where(Customer.wrong_number_at.is_not(None))
     dnc: set[int] = set()
     wrong: set[int] = set()
-    for customer_id, phone, wrong_at, verified_at in session.execute(query).tuples():
+    for customer_id, phone, wrong_at, verified_at in session.execute(query):
         if dnc_keys and phone_key(phone or "") in dnc_keys:
             dnc.add(customer_id)
         elif is_wrong_number(wrong_at, verified_at):

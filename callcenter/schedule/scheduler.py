@@ -5,9 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, String, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Select,
+    String,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from callcenter.config import Settings
@@ -20,7 +32,12 @@ from callcenter.ids import (
 )
 from callcenter.models import Call, Callback, Customer, Dealership, Sale, ServiceVisit, Ticket
 from callcenter.models.base import utcnow
-from callcenter.schedule.calendar import WorkingCalendar, local_end_of_day, parse_clock, zone
+from callcenter.schedule.calendar import (
+    WorkingCalendar,
+    local_end_of_day,
+    working_day_end,
+    zone,
+)
 from callcenter.schedule.dnc import blocked_customers, is_dnc
 from callcenter.schedule.rules import estimate_km_per_day, next_service_due, reminder_sequence
 
@@ -92,9 +109,10 @@ class _DealershipRun:
         self.tz = zone(dealership.timezone or settings.timezone)
         self.local_now = now.astimezone(self.tz)
         self.today = self.local_now.date()
-        self.day_end = parse_clock(settings.working_hours[-1])
+        self.day_end = working_day_end(settings.working_hours)
         self.existing_keys = existing_keys
         self.result = result
+        self.new_rows: list[dict[str, Any]] = []  # inserted in one batch by insert_new()
         self.dnc, self.wrong_number = blocked_customers(session, dealership.id)
 
     def local_date(self, at: datetime) -> date:
@@ -118,7 +136,7 @@ class _DealershipRun:
         sale_id: int | None = None,
         sequence: int = 1,
     ) -> None:
-        """Create the callback ``key`` unless it exists or the customer must not be called."""
+        """Queue the callback ``key`` unless it exists or the customer must not be called."""
         if key in self.existing_keys:
             return
         if customer_id in self.dnc:
@@ -127,21 +145,27 @@ class _DealershipRun:
         if customer_id in self.wrong_number:
             self.result.skipped_wrong_number += 1
             return
-        self.session.add(
-            Callback(
-                dedupe_key=key,
-                kind=kind,
-                customer_id=customer_id,
-                visit_id=visit_id,
-                sale_id=sale_id,
-                sequence=sequence,
-                due_at=due_at,
-                status=CallbackStatus.PENDING,
-                created_at=self.now,
-            )
+        self.new_rows.append(
+            {
+                "dedupe_key": key,
+                "kind": kind,
+                "customer_id": customer_id,
+                "visit_id": visit_id,
+                "sale_id": sale_id,
+                "sequence": sequence,
+                "due_at": due_at,
+                "status": CallbackStatus.PENDING,
+                "created_at": self.now,
+            }
         )
         self.existing_keys.add(key)
         self.result.created[kind] += 1
+
+    def insert_new(self) -> None:
+        """Insert the callbacks collected by ``add`` as one batch (executemany)."""
+        if self.new_rows:
+            self.session.execute(insert(Callback), self.new_rows)
+            self.new_rows = []
 
 
 def _cancel_dnc(run: _DealershipRun) -> None:
@@ -252,11 +276,12 @@ def _vehicle_history(
         )
     ):
         visits.setdefault(vehicle_id, []).append((at, km))
-    delivered = dict(
-        run.session.execute(
+    delivered = {
+        vehicle_id: at
+        for vehicle_id, at in run.session.execute(
             select(Sale.vehicle_id, Sale.delivered_at).where(Sale.vehicle_id.in_(vehicle_ids))
-        ).tuples()
-    )
+        )
+    }
     return visits, delivered
 
 
@@ -471,6 +496,7 @@ def schedule_callbacks(
         came_back = _service_reminders(run)
         _first_service_reminders(run)
         _cancel_returned(run, came_back)
+        run.insert_new()
         log.info("dealership %s scheduled: %s", dealership.code, result.created)
     result.flagged_overdue = _flag_overdue(session, now)
     session.commit()
