@@ -513,7 +513,7 @@ def _source_callback(session: Session, ticket: Ticket) -> Callback | None:
 def create_complaint_followup(
     session: Session, ticket: Ticket, settings: Settings, now: datetime | None = None
 ) -> Callback:
-    """The ticket's ``complaint_followup`` callback, created once; links it to the ticket."""
+    """The ticket's ``complaint_followup`` callback, created once and linked; caller commits."""
     now = _utc(now)
     if ticket.id is None:
         session.flush()
