@@ -1,0 +1,55 @@
+"""The default step functions and the errors a step function may raise.
+
+A transcribe step is ``f(recording_path: str) -> transcript`` and a score step is
+``f(transcript: dict, template_id: str) -> score``, where transcript and score are the
+CONTRACTS.md dicts (or dataclasses with the same fields). ``settings.pipeline.transcribe_step`` and
+``score_step`` name the functions to use as ``"module:function"``.
+
+The defaults hand the work to ``callcenter.asr.transcribe_file`` and
+``callcenter.scoring.score_transcript``, which later issues provide. Until they exist the defaults
+raise :class:`StepUnavailable`, so the call goes to ``failed`` with a message saying what is missing
+instead of carrying a made-up result.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+class StepError(Exception):
+    """A step could not produce its result; the message is shown to the user."""
+
+
+class PermanentStepError(StepError):
+    """A step failed in a way that another attempt will not fix; no automatic retry."""
+
+
+class StepUnavailable(PermanentStepError):
+    """The module a step needs is not installed."""
+
+
+def _require(module_name: str, function_name: str, what: str) -> Any:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise StepUnavailable(f"{what}尚未安装(无法导入 {module_name}: {exc})") from exc
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise StepUnavailable(
+            f"{what}尚未安装({module_name} 中没有 {function_name};"
+            f"可在设置项 pipeline 中指定其他步骤函数)"
+        )
+    return function
+
+
+def transcribe_recording(recording_path: str) -> Any:
+    """Transcribe a call recording with ``callcenter.asr`` (CONTRACTS.md transcript)."""
+    transcribe = _require("callcenter.asr", "transcribe_file", "语音识别模块")
+    return transcribe(recording_path)
+
+
+def score_transcript(transcript: dict[str, Any], template_id: str) -> Any:
+    """Score a transcript against a template with ``callcenter.scoring`` (CONTRACTS.md score)."""
+    score = _require("callcenter.scoring", "score_transcript", "质检评分模块")
+    return score(transcript, template_id)
