@@ -1,0 +1,1 @@
+"""The demo: a sample dealership, its users and a sample DMS export."""
