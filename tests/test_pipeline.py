@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -418,15 +419,15 @@ def test_make_huey_follows_the_queue_setting(settings: Settings) -> None:
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in list(__import__("os").environ):
+def cli_runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in list(os.environ):
         if name.startswith("CALLCENTER_"):
             monkeypatch.delenv(name)
     return CliRunner()
 
 
 def test_cli_status_and_retry(
-    runner: CliRunner,
+    cli_runner: CliRunner,
     settings: Settings,
     sessions: sessionmaker[Session],
     queue: PipelineQueue,
@@ -439,21 +440,21 @@ def test_cli_status_and_retry(
     waiting = add_call(sessions, pipeline_settings, "waiting.wav")
     base = ["--instance", str(settings.instance_dir)]
 
-    result = runner.invoke(cli, [*base, "pipeline-status"])
+    result = cli_runner.invoke(cli, [*base, "pipeline-status"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert any(line.split()[0] == "recorded" and line.split()[-1] == "1" for line in lines[1:7])
     assert any(line.split()[0] == "failed" and line.split()[-1] == "1" for line in lines[1:7])
     assert f"通话 {failed}: transcribe 步骤失败" in result.output
 
-    result = runner.invoke(cli, [*base, "retry", "777"])
+    result = cli_runner.invoke(cli, [*base, "retry", "777"])
     assert result.exit_code == 1 and "找不到通话 777" in result.output
-    result = runner.invoke(cli, [*base, "retry", str(waiting)])
+    result = cli_runner.invoke(cli, [*base, "retry", str(waiting)])
     assert result.exit_code == 1 and "只有失败(failed)的通话可以重试" in result.output
-    result = runner.invoke(cli, [*base, "retry", "abc"])
+    result = cli_runner.invoke(cli, [*base, "retry", "abc"])
     assert result.exit_code == 1 and "通话编号应为正整数" in result.output
 
-    result = runner.invoke(cli, [*base, "retry", str(failed)])
+    result = cli_runner.invoke(cli, [*base, "retry", str(failed)])
     assert result.exit_code == 0, result.output
     assert "transcribe" in result.output
     assert load(sessions, failed).pipeline_state == PipelineState.RECORDED
