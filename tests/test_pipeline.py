@@ -152,7 +152,7 @@ def test_duplicate_messages_and_reruns_do_nothing(
 def test_failing_step_is_retried_with_delay_then_fails_with_error_kept(
     queue: PipelineQueue, sessions: sessionmaker[Session], pipeline_settings: Settings
 ) -> None:
-    pipeline_settings.pipeline.retry_delay_s = 0.1
+    pipeline_settings.pipeline.retry_delay_s = 0.4
     call_id = add_call(sessions, pipeline_settings)
     (pipeline_settings.recordings_dir / "call-1.wav").write_text("不是 WAV 文件")
 
@@ -162,16 +162,16 @@ def test_failing_step_is_retried_with_delay_then_fails_with_error_kept(
     assert call.pipeline_attempts == 1
     assert call.pipeline_error is not None and "RIFF" in call.pipeline_error
     assert call.lease_owner is None and call.lease_until is not None
-    assert call.lease_until >= before + timedelta(seconds=0.1)
+    assert call.lease_until >= before + timedelta(seconds=0.4)
     [retry] = queue.huey.pending()  # queued with a time before which it will not run
     assert retry.args == (call_id,)
     assert retry.eta is not None and retry.eta >= before.replace(tzinfo=None)
     # not due yet: a message arriving early does nothing
     assert run_step(sessions, pipeline_settings, call_id) is None
 
-    time.sleep(0.15)
+    time.sleep(0.45)
     assert run_step(sessions, pipeline_settings, call_id) == PipelineState.RECORDED
-    time.sleep(0.25)  # the delay doubles
+    time.sleep(0.85)  # the delay doubles
     assert run_step(sessions, pipeline_settings, call_id) == PipelineState.FAILED
 
     call = load(sessions, call_id)
@@ -297,6 +297,21 @@ def test_live_lease_cannot_be_taken_expired_lease_can(
     assert count(sessions, Transcript) == 1
 
 
+def test_step_whose_workers_keep_dying_fails_instead_of_looping(
+    queue: PipelineQueue, sessions: sessionmaker[Session], pipeline_settings: Settings
+) -> None:
+    call_id = add_call(sessions, pipeline_settings)
+    with sessions() as session:  # three starts, each lease left behind by a dead worker
+        session.execute(update(Call).where(Call.id == call_id).values(pipeline_attempts=3))
+        session.commit()
+    set_lease(sessions, call_id, "crashed-host:7:abc", -1)
+
+    assert run_step(sessions, pipeline_settings, call_id) == PipelineState.FAILED
+    call = load(sessions, call_id)
+    assert call.pipeline_error is not None and "处理进程中途退出" in call.pipeline_error
+    assert count(sessions, Transcript) == 0
+
+
 def run_in_thread(
     sessions: sessionmaker[Session], settings: Settings, call_id: int
 ) -> tuple[threading.Thread, list[str | None]]:
@@ -322,7 +337,7 @@ def test_worker_whose_lease_was_taken_over_writes_nothing(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PIPELINE_TEST_SLEEP_S", "0.6")
+    monkeypatch.setenv("PIPELINE_TEST_SLEEP_S", "1.0")
     pipeline_settings.pipeline.transcribe_step = "tests.pipeline_steps:slow_transcribe"
     call_id = add_call(sessions, pipeline_settings)
     thread, results = run_in_thread(sessions, pipeline_settings, call_id)
@@ -346,13 +361,13 @@ def test_heartbeat_keeps_a_long_step_from_being_taken_over(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PIPELINE_TEST_SLEEP_S", "1.2")
-    pipeline_settings.pipeline.lease_s = 0.5
+    monkeypatch.setenv("PIPELINE_TEST_SLEEP_S", "2.0")
+    pipeline_settings.pipeline.lease_s = 0.9
     pipeline_settings.pipeline.transcribe_step = "tests.pipeline_steps:slow_transcribe"
     call_id = add_call(sessions, pipeline_settings)
     thread, results = run_in_thread(sessions, pipeline_settings, call_id)
     wait_for_file(tmp_path / "started.log")
-    time.sleep(0.8)  # longer than lease_s: only the heartbeat keeps the lease alive
+    time.sleep(1.2)  # longer than lease_s: only the heartbeat keeps the lease alive
 
     assert run_step(sessions, pipeline_settings, call_id) is None
     thread.join(timeout=10)

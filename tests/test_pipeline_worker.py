@@ -134,7 +134,7 @@ def test_worker_killed_mid_step_finishes_the_job_exactly_once_after_restart(
     workers: Workers, settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     env = workers.env(lease_s=2, sweep_interval_s=0.5)
-    env["PIPELINE_TEST_SLEEP_S"] = "2"
+    env["PIPELINE_TEST_SLEEP_S"] = "4"  # plenty of time to kill it mid-step
     call_id = add_call(sessions, settings, "call-1.wav")
     configure(settings, sessions=sessions)  # the default SQLite queue in the instance folder
     enqueue_call(settings, call_id)
@@ -151,7 +151,7 @@ def test_worker_killed_mid_step_finishes_the_job_exactly_once_after_restart(
         assert call.lease_owner is not None and f":{first.pid}:" in call.lease_owner
     assert rows(sessions, Transcript) == [] and lines(tmp_path / "completed.log") == []
 
-    second = workers.start(env)
+    second = workers.start({**env, "PIPELINE_TEST_SLEEP_S": "0.5"})
     workers.wait_until(
         lambda: states(sessions, [call_id]) == [PipelineState.DONE], 30, "重启后通话处理完成"
     )

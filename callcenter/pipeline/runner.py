@@ -98,7 +98,7 @@ def _store_transcript(session: Session, call_id: int, result: dict[str, Any]) ->
             language=result["language"],
             duration_s=result["duration"],
             segments=result["segments"],
-            engine=engine if isinstance(engine, str) else None,
+            engine=engine[:128] if isinstance(engine, str) else None,
         )
     )
 

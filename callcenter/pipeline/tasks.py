@@ -10,7 +10,8 @@ Queue kinds (``settings.pipeline.queue``):
 - ``sqlite`` (embedded default): ``SqliteHuey`` on ``settings.queue_file``, one machine.
 - ``redis``: ``RedisHuey`` on ``settings.pipeline.redis_url``, consumers on many machines.
 - ``memory``: ``MemoryHuey`` in immediate mode; ``enqueue_call`` runs the steps in the calling
-  process (tests, single-process tools). No worker can consume it.
+  process (tests, single-process tools). No worker can consume it, and with no
+  scheduler or sweeper a failed attempt's delayed retry does not run by itself.
 """
 
 from __future__ import annotations
