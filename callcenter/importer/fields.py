@@ -14,7 +14,7 @@ from callcenter.ids import VisitKind
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": ("客户编号", "客户代码", "客户ID", "customer_id", "customer_no"),
     "name": ("客户姓名", "姓名", "客户名称", "车主姓名", "name", "customer_name"),
-    "phone": ("联系电话", "手机", "手机号", "手机号码", "联系方式", "phone", "mobile"),
+    "phone": ("联系电话", "手机", "手机号", "手机号码", "电话", "联系方式", "phone", "mobile"),
     "plate": ("车牌号", "车牌", "车牌号码", "plate", "license_plate"),
     "vin": ("VIN", "车架号", "VIN码", "底盘号", "vin"),
     "model": ("车型", "model"),

@@ -39,10 +39,10 @@ def normalise_phone(raw: str) -> str:
         return national
     if LANDLINE.fullmatch(national):
         return "0" + national
+    if len(national) in (7, 8):
+        raise ValueError("固定电话缺少区号(应如 010-12345678)")
     if national.startswith("1") and not national.startswith("10"):
         if len(national) != 11:
             raise ValueError(f"手机号应为11位,实际为{len(national)}位")
         raise ValueError("手机号应以13–19开头")
-    if len(national) <= 8:
-        raise ValueError("固定电话缺少区号(应如 010-12345678)")
     raise ValueError("不是有效的手机号或带区号的固定电话")
