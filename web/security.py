@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from callcenter.ids import Role
 from callcenter.models import User
-from web.extensions import login_manager
+from web.extensions import db_session, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -161,10 +162,6 @@ def init_security(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(user_id: str) -> AuthUser | None:
     """Reload the session's user on each request; deactivated users are logged out."""
-    from sqlalchemy.orm import joinedload
-
-    from web.extensions import db_session
-
     try:
         key = int(user_id)
     except ValueError:
