@@ -270,6 +270,32 @@ def _record_failure(
     return step.source
 
 
+def _store_and_advance(
+    sessions: sessionmaker[Session], call_id: int, step: Step, owner: str, result: Any
+) -> bool:
+    """Store the result and move the call on in one transaction, only if the lease is ours."""
+    with session_scope(sessions) as session:
+        advanced = execute_update(
+            session,
+            update(Call)
+            .where(
+                Call.id == call_id,
+                Call.pipeline_state == step.source,
+                Call.lease_owner == owner,
+            )
+            .values(
+                pipeline_state=step.target,
+                pipeline_attempts=0,
+                pipeline_error=None,
+                lease_owner=None,
+                lease_until=None,
+            ),
+        )
+        if advanced:
+            step.store(session, call_id, result)
+    return bool(advanced)
+
+
 def run_step(sessions: sessionmaker[Session], settings: Settings, call_id: int) -> str | None:
     """Run the call's next step once; returns its state afterwards, None if nothing was done."""
     owner = new_lease_owner()
@@ -297,25 +323,7 @@ def run_step(sessions: sessionmaker[Session], settings: Settings, call_id: int) 
             compute = step.prepare(session, settings, session.get_one(Call, call_id))
         with _Heartbeat(sessions, call_id, owner, settings.pipeline.lease_s):
             result = compute()
-        with session_scope(sessions) as session:
-            advanced = execute_update(
-                session,
-                update(Call)
-                .where(
-                    Call.id == call_id,
-                    Call.pipeline_state == step.source,
-                    Call.lease_owner == owner,
-                )
-                .values(
-                    pipeline_state=step.target,
-                    pipeline_attempts=0,
-                    pipeline_error=None,
-                    lease_owner=None,
-                    lease_until=None,
-                ),
-            )
-            if advanced:
-                step.store(session, call_id, result)
+        advanced = _store_and_advance(sessions, call_id, step, owner, result)
     except Exception as exc:
         return _record_failure(sessions, settings, call_id, step, owner, attempt, exc)
     if not advanced:
