@@ -699,3 +699,18 @@ def test_sample_export_scales_for_benchmarks() -> None:
     assert sum(1 for r in rows if r.planted) == 5
     orders = [r.cells["工单号"] for r in rows if r.cells["工单号"] and not r.planted]
     assert len(orders) == len(set(orders))
+
+
+def test_progress_bar_on_request(
+    session: Session,
+    dealership: Dealership,
+    settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write_csv(tmp_path / "dms.csv", [HEADER, *good_rows()])
+    import_file(session, path, dealership_id=dealership.id, settings=settings)
+    assert "导入 dms.csv" not in capsys.readouterr().err
+
+    import_file(session, path, dealership_id=dealership.id, settings=settings, progress=True)
+    assert "导入 dms.csv" in capsys.readouterr().err
