@@ -44,6 +44,8 @@ class ScheduleSettings:
     reminder_due_days: int = 2  # a reminder callback must be made within this many days
     # no reminder once the service due date has passed by more than this many days
     reminder_grace_days: int = 7
+    # the worker creates due callbacks this often (seconds); 0 leaves it to `callcenter schedule`
+    run_every_s: float = 900.0
     lost_customer_due_days: int = 7
     complaint_followup_hours: int = 24
     # public holidays (YYYY-MM-DD) and weekend days that are working days (调休)

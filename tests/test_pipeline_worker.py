@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.config import Settings
 from callcenter.ids import PipelineState
-from callcenter.models import Call, Score, Transcript
+from callcenter.models import (
+    Call,
+    Callback,
+    Customer,
+    Dealership,
+    Score,
+    ServiceVisit,
+    Transcript,
+    Vehicle,
+    utcnow,
+)
 from callcenter.pipeline import configure, enqueue_call
 from tests.pipeline_steps import write_bursts_wav
 
@@ -257,3 +268,49 @@ def test_worker_on_a_redis_queue(
     )
     assert rows(sessions, Transcript) == rows(sessions, Score) == [call_id]
     assert not (settings.instance_dir / "queue.db").exists()  # no SQLite queue involved
+
+
+def add_visit(sessions: sessionmaker[Session], order_no: str, vin: str) -> int:
+    """A customer whose car was handed back an hour ago: a service_3dc callback falls due."""
+    with sessions() as session:
+        dealer = session.scalars(select(Dealership)).first()
+        if dealer is None:
+            dealer = Dealership(code="w", name="巡检测试店")
+            session.add(dealer)
+            session.flush()
+        customer = Customer(dealership_id=dealer.id, name="王五", phone="13912345678")
+        session.add(customer)
+        session.flush()
+        vehicle = Vehicle(customer_id=customer.id, vin=vin)
+        session.add(vehicle)
+        session.flush()
+        visit = ServiceVisit(
+            customer_id=customer.id,
+            vehicle_id=vehicle.id,
+            repair_order_no=order_no,
+            kind="maintenance",
+            delivered_at=utcnow() - timedelta(hours=1),
+        )
+        session.add(visit)
+        session.commit()
+        return visit.id
+
+
+def test_worker_schedules_due_callbacks_periodically(
+    workers: Workers, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    first_visit = add_visit(sessions, "RO-1", "LFV2A21K0A3000001")
+    env = workers.env()
+    env["CALLCENTER_SCHEDULE__RUN_EVERY_S"] = "0.5"
+    workers.start(env)
+
+    def callbacks_for(visit_id: int) -> list[str]:
+        with sessions() as session:
+            query = select(Callback.kind).where(Callback.visit_id == visit_id)
+            return list(session.scalars(query))
+
+    workers.wait_until(lambda: callbacks_for(first_visit) == ["service_3dc"], 20, "启动时排程")
+    second_visit = add_visit(sessions, "RO-2", "LFV2A21K0A3000002")  # arrives while it runs
+    workers.wait_until(lambda: callbacks_for(second_visit) == ["service_3dc"], 20, "定时排程")
+    time.sleep(1.2)  # more periods pass: still exactly one callback per visit
+    assert callbacks_for(first_visit) == callbacks_for(second_visit) == ["service_3dc"]

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from huey.consumer import WORKER_THREAD
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.config import ConfigError, Settings
@@ -32,6 +33,32 @@ def _sweep(sessions: sessionmaker[Session], settings: Settings) -> None:
 def _sweep_loop(sessions: sessionmaker[Session], settings: Settings, stop: threading.Event) -> None:
     while not stop.wait(settings.pipeline.sweep_interval_s):
         _sweep(sessions, settings)
+
+
+def _schedule(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Create the callbacks that have fallen due; safe beside other workers doing the same."""
+    from callcenter.schedule import schedule_callbacks
+
+    try:
+        with sessions() as session:
+            result = schedule_callbacks(session, settings)
+    except IntegrityError:
+        # another worker inserted the same callbacks first; its rows stand, ours were rolled back
+        logger.info("回访计划已由其他 worker 生成")
+        return
+    except Exception:
+        logger.exception("生成回访计划失败,下次再试")
+        return
+    if sum(result.created.values()) or result.flagged_overdue:
+        logger.info("回访计划: %s", result.format().replace("\n", "; "))
+
+
+def _schedule_loop(
+    sessions: sessionmaker[Session], settings: Settings, stop: threading.Event
+) -> None:
+    _schedule(sessions, settings)
+    while not stop.wait(settings.schedule.run_every_s):
+        _schedule(sessions, settings)
 
 
 def run_worker(settings: Settings, workers: int | None = None) -> None:
@@ -62,6 +89,16 @@ def run_worker(settings: Settings, workers: int | None = None) -> None:
         daemon=True,
     )
     sweeper.start()
+    threads = [sweeper]
+    if settings.schedule.run_every_s > 0:
+        scheduler = threading.Thread(
+            target=_schedule_loop,
+            args=(queue.sessions, settings, stop),
+            name="callback-scheduler",
+            daemon=True,
+        )
+        scheduler.start()
+        threads.append(scheduler)
     logger.info(
         "worker 已启动: %d 个线程,队列 %s,每 %.1f 秒巡检一次",
         workers,
@@ -72,5 +109,6 @@ def run_worker(settings: Settings, workers: int | None = None) -> None:
         consumer.run()
     finally:
         stop.set()
-        sweeper.join(timeout=10)
+        for thread in threads:
+            thread.join(timeout=10)
         logger.info("worker 已停止")
