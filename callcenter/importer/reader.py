@@ -29,7 +29,7 @@ class Table:
 
     rows: list[list[Cell]]
     numbers: list[int]
-    encoding: str
+    source_format: str  # the CSV encoding, or "xlsx"
 
 
 def read_table(path: Path) -> Table:

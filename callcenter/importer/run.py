@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,27 +51,16 @@ def import_file(
         raise ImportFileError(missing_message(source.name, column_map, aliases))
 
     report = ImportReport(filename=source.name, ignored_headers=column_map.ignored)
-    parser = RowParser(column_map, zone)
     labels = {name: column_map.label(name) for name in ("vin", "repair_order_no")}
     body = range(header_index + 1, len(table.rows))
     report.rows_total = len(body)
-    checked: list[ParsedRow] = []
-    first_order: dict[str, int] = {}  # repair-order number → first row that had it
-    first_sale: dict[str, int] = {}  # VIN → first sale row
-    for index in body:
-        parsed, errors = parser.parse(table.numbers[index], table.rows[index])
-        if parsed is not None:
-            errors = _duplicates(parsed, labels, first_order, first_sale)
-        if errors:
-            report.errors.extend(errors)
-        elif parsed is not None:
-            checked.append(parsed)
-
+    rows = ((table.numbers[i], table.rows[i]) for i in _progress(body, progress, source.name))
+    checked = _check(rows, RowParser(column_map, zone), labels, report)
     try:
         upserter = Upserter(session, dealership.id)
         with session.no_autoflush:
             upserter.preload(checked)
-            for row in _progress(checked, progress, source.name):
+            for row in checked:
                 errors = upserter.apply(row, labels)
                 report.errors.extend(errors)
                 report.rows_imported += not errors
@@ -86,7 +75,7 @@ def import_file(
             rows_total=report.rows_total,
             rows_imported=report.rows_imported,
             rows_failed=len(report.bad_rows),
-            summary={**report.summary(), "source_format": table.encoding},
+            summary={**report.summary(), "source_format": table.source_format},
             errors=[error.as_dict() for error in report.errors],
             user_id=user_id,
         )
@@ -114,6 +103,27 @@ def _zone(name: str) -> ZoneInfo:
         raise ConfigError(f"经销店时区 {name!r} 无法识别,应如 Asia/Shanghai") from exc
 
 
+def _check(
+    rows: Iterable[tuple[int, Sequence[object]]],
+    parser: RowParser,
+    labels: dict[str, str],
+    report: ImportReport,
+) -> list[ParsedRow]:
+    """The rows that pass every check; the others' errors go into ``report``."""
+    checked: list[ParsedRow] = []
+    first_order: dict[str, int] = {}  # repair-order number → first row that had it
+    first_sale: dict[str, int] = {}  # VIN → first sale row
+    for number, cells in rows:
+        parsed, errors = parser.parse(number, cells)
+        if parsed is not None:
+            errors = _duplicates(parsed, labels, first_order, first_sale)
+        if errors:
+            report.errors.extend(errors)
+        elif parsed is not None:
+            checked.append(parsed)
+    return checked
+
+
 def _duplicates(
     row: ParsedRow,
     labels: dict[str, str],
@@ -135,7 +145,7 @@ def _duplicates(
     return []
 
 
-def _progress(rows: list[T], enabled: bool, name: str) -> Iterable[T]:
+def _progress(rows: Sequence[T], enabled: bool, name: str) -> Iterable[T]:
     if not enabled:
         return rows
     return tqdm(rows, desc=f"导入 {name}", unit="行", file=sys.stderr, leave=False)
