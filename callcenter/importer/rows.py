@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from callcenter.ids import VisitKind
 from callcenter.importer.fields import VISIT_KIND_ALIASES, ColumnMap
-from callcenter.importer.phone import normalise_phone
 from callcenter.importer.report import RowError
 from callcenter.importer.values import (
     cell_text,
@@ -22,6 +21,7 @@ from callcenter.importer.values import (
     to_utc,
 )
 from callcenter.importer.vin import normalise_vin
+from callcenter.phone import normalise_phone
 
 T = TypeVar("T")
 # a customer's number repeats on every row of theirs; parsing it is the slowest check

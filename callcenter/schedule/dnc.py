@@ -5,25 +5,27 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.models import Customer, DncEntry
+from callcenter.phone import normalise_phone
 
-_CLEAN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_STORED_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def phone_key(phone: str) -> str:
-    """A number reduced to its national digits, so "+86 138-0013-8000" equals "13800138000"."""
+    """A number in the stored form, so "+86 138-0013-8000" equals "13800138000".
+
+    Numbers that do not normalise (typed by hand into the DNC list) fall back to their digits.
+    """
     phone = phone.strip()
-    if _CLEAN_MOBILE.fullmatch(phone):  # what the importer stores; skip the parser
+    if _STORED_MOBILE.fullmatch(phone):  # what the importer stores; skip the parser
         return phone
     try:
-        parsed = phonenumbers.parse(phone, "CN")
-    except phonenumbers.NumberParseException:
+        return normalise_phone(phone)
+    except ValueError:
         return re.sub(r"\D", "", phone)
-    return str(parsed.national_number)
 
 
 def dnc_phone_keys(session: Session, dealership_id: int) -> frozenset[str]:
