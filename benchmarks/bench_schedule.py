@@ -1,11 +1,15 @@
 """Time ``schedule_callbacks`` on a synthetic book of customers (default 10,000).
 
-Usage: python benchmarks/bench_schedule.py [CUSTOMERS]
+Each run builds the same book in a fresh SQLite database, schedules it (everything new), then
+schedules it again (nothing new: the periodic case). Medians over the runs.
+
+Usage: python benchmarks/bench_schedule.py [CUSTOMERS] [RUNS]
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -67,22 +71,38 @@ def build_book(session, customers: int) -> None:
     session.commit()
 
 
-def main() -> None:
-    customers = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+def one_run(customers: int) -> tuple[float, float, int]:
+    """Seconds for the first and the repeated scheduling, and callbacks created."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(environ={}, instance_path=tmp)
         url = f"sqlite:///{Path(tmp) / 'callcenter.db'}"
         upgrade(url)
-        sessions = make_session_factory(make_engine(url))
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
         with sessions() as session:
             build_book(session, customers)
-        for label in ("first run", "re-run"):
+        timings, created = [], 0
+        for _ in range(2):
             with sessions() as session:
                 started = time.perf_counter()
                 result = schedule_callbacks(session, settings, NOW)
-                elapsed = time.perf_counter() - started
-            print(f"{label}: {elapsed:.2f} s, {sum(result.created.values())} created")
-            print(result.format())
+                timings.append(time.perf_counter() - started)
+            created = created or sum(result.created.values())
+        engine.dispose()
+        return timings[0], timings[1], created
+
+
+def main() -> None:
+    customers = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    results = [one_run(customers) for _ in range(runs)]
+    for i, (first, again, created) in enumerate(results, 1):
+        print(f"run {i}: first {first:.2f} s ({created} created), re-run {again:.2f} s")
+    print(
+        f"{customers} customers, {runs} runs: first scheduling median "
+        f"{statistics.median(r[0] for r in results):.2f} s, re-run median "
+        f"{statistics.median(r[1] for r in results):.2f} s"
+    )
 
 
 if __name__ == "__main__":

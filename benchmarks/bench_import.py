@@ -3,7 +3,7 @@
 Each run imports into a fresh SQLite database; the re-import of the same file (nothing changes)
 is timed on the last one.
 
-Usage: python benchmarks/import_bench.py [--rows 10000] [--runs 3]
+Usage: python benchmarks/bench_import.py [--rows 10000] [--runs 3]
 """
 
 from __future__ import annotations
