@@ -53,9 +53,9 @@ def init_db_command(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from callcenter.cli import importing, jobs, scheduling, serve, users
+    from callcenter.cli import importing, jobs, scheduling, scoring, serve, users
 
-    for module in (importing, scheduling, jobs, serve, users):
+    for module in (importing, scheduling, scoring, jobs, serve, users):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,0 +1,161 @@
+"""What the customer answered to each question asked (CONTRACTS.md ``ratings``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callcenter.ids import Answer
+from callcenter.scoring.reading import Ask
+from callcenter.scoring.template import Language, Question, Template
+from callcenter.scoring.text import Clause, Lexicon, Match
+
+SCALE = (Answer.VERY_SATISFIED, Answer.SATISFIED, Answer.NEUTRAL, Answer.DISSATISFIED)
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    question: str
+    value: str
+    asked: Clause
+    answer: Clause | None  # the clause the value came from
+
+
+def answer_span(clauses: list[Clause], asks: list[Ask], k: int) -> list[Clause]:
+    """The customer's first turn after ask ``k`` (asks put in one breath share it)."""
+    ask = asks[k]
+    following = [a.index for a in asks[k + 1 :] if a.index > ask.index]
+    stop = following[0] if following else len(clauses)
+    span: list[Clause] = []
+    for clause in clauses[ask.index + 1 : stop]:
+        if clause.speaker == "customer" or clause.speaker == "unknown":
+            span.append(clause)
+        elif span and not clause.question and len(clause.text) > 4:
+            break  # the agent moved on (an apology, a remark): the turn is over
+    return span
+
+
+# the customer takes back what they just said ("满意,哦不对,一般吧")
+_CORRECTION = Lexicon.of(
+    ["不对", "哦不", "啊不", "说错了", "应该是", "应该算", "还是说", "准确说", "其实", "要说的话"]
+)
+
+
+def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | None:
+    """The first clear scale answer (later clauses explain it) unless the customer corrects it."""
+    clear: tuple[str, Clause] | None = None
+    vague: tuple[str, Clause] | None = None
+    correcting = False
+    for clause in span:
+        correcting = correcting or _CORRECTION.search(clause) is not None
+        for match in lang.scale.find(clause):
+            if match.label == Answer.UNKNOWN:
+                vague = vague or (Answer.UNKNOWN, clause)
+            elif clear is None or correcting:
+                clear = (match.label, clause)
+    return clear or vague
+
+
+def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[str, Clause] | None:
+    """The first clause that says yes or no decides (later clauses explain); last word in it."""
+    inverted = question.inverted.search(ask) is not None
+    for clause in span:
+        matches: list[Match[str]] = question.answers.find(clause)
+        if matches:
+            last = matches[-1]
+            value = last.label
+            # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = done right);
+            # the question's own phrases ("修好了", "又坏了") mean what they say
+            if inverted and not any(
+                m.begin == last.begin for m in question.own_answers.find(clause)
+            ):
+                value = Answer.NO if value == Answer.YES else Answer.YES
+            return value, clause
+    return None
+
+
+def rate(
+    question: Question, ask: Ask, span: list[Clause], lang: Language
+) -> tuple[str, Clause | None] | None:
+    """The answer to one asking of ``question``; None when the customer said nothing to it."""
+    if not span:
+        return None
+    scale = _scale_value(span, lang) if question.type != "yes_no" else None
+    if question.type in ("scale", "yes_no_scale") and scale and scale[0] != Answer.UNKNOWN:
+        return scale
+    if question.type == "scale":
+        yes_no = _yes_no_value(span, question, ask.clause)
+        if yes_no and "满意" in ask.clause.text:  # "满意吗?" "嗯,是的"
+            return (Answer.SATISFIED if yes_no[0] == Answer.YES else Answer.DISSATISFIED), yes_no[1]
+        return scale or (Answer.UNKNOWN, span[0])
+    yes_no = _yes_no_value(span, question, ask.clause)
+    if yes_no:
+        return yes_no
+    return scale or (Answer.UNKNOWN, span[0])
+
+
+def _groups(clauses: list[Clause], asks: list[Ask]) -> list[list[int]]:
+    """Asks put in one breath (no customer word between them) are answered together."""
+    groups: list[list[int]] = []
+    for k, ask in enumerate(asks):
+        if groups:
+            last = asks[groups[-1][-1]]
+            between = clauses[last.index + 1 : ask.index]
+            if ask.index >= last.index and not any(c.speaker != "agent" for c in between):
+                groups[-1].append(k)
+                continue
+        groups.append([k])
+    return groups
+
+
+def _answers_in_order(span: list[Clause], questions: list[Question], lang: Language) -> bool:
+    """Each question of the group has its own answering clause, in order ("有的,挺满意")."""
+    return len(span) >= len(questions) and all(
+        (lang.scale.search(c) or q.answers.search(c)) for c, q in zip(span, questions, strict=False)
+    )
+
+
+def rate_all(
+    clauses: list[Clause], asks: list[Ask], template: Template, lang: Language
+) -> dict[str, Rating]:
+    """One rating per rated question asked; a later clear answer (follow-up, re-ask) wins."""
+    ratings: dict[str, Rating] = {}
+    for group in _groups(clauses, asks):
+        span = answer_span(clauses, asks, group[-1])
+        questions = [template.questions[asks[k].question] for k in group]
+        split = len(group) > 1 and _answers_in_order(span, questions, lang)
+        for n, (k, question) in enumerate(zip(group, questions, strict=True)):
+            if question.rated:
+                own = [span[n]] if split else span
+                _keep(ratings, question, asks[k], rate(question, asks[k], own, lang))
+    return ratings
+
+
+def _keep(
+    ratings: dict[str, Rating],
+    question: Question,
+    ask: Ask,
+    result: tuple[str, Clause | None] | None,
+) -> None:
+    previous = ratings.get(question.id)
+    if result is None:
+        if previous is None:
+            ratings[question.id] = Rating(question.id, Answer.UNKNOWN, ask.clause, None)
+        return
+    value, clause = result
+    if previous is not None and value == Answer.UNKNOWN:
+        return  # a vague second answer does not undo a clear first one
+    if (
+        previous is not None
+        and question.type == "yes_no_scale"
+        and previous.value in SCALE
+        and value not in SCALE
+    ):
+        return  # the scale part was answered; a later yes/no does not replace it
+    ratings[question.id] = Rating(question.id, value, ask.clause, clause)
+
+
+def is_negative(question: Question, value: str) -> bool:
+    """CONTRACTS.md: neutral, dissatisfied, or no to a quality question needs an apology."""
+    if value in (Answer.NEUTRAL, Answer.DISSATISFIED):
+        return True
+    return value == Answer.NO and question.spec.negative_no

@@ -1,0 +1,51 @@
+"""Complaints in the customer's own words, each with its BRIEF.md category."""
+
+from __future__ import annotations
+
+from callcenter.ids import ComplaintCategory
+from callcenter.scoring.template import Language
+from callcenter.scoring.text import Clause
+from callcenter.scoring.types import ComplaintFinding
+
+# the answer to a question about X makes an ambiguous problem an X problem ("等了两个小时")
+QUESTION_CATEGORY = {
+    "q02_appointment": ComplaintCategory.APPOINTMENT,
+    "q07_cost_match": ComplaintCategory.PRICE,
+    "q08_fixed_right": ComplaintCategory.REPAIR_QUALITY,
+    "q09_cleanliness": ComplaintCategory.CLEANLINESS,
+    "q10_value": ComplaintCategory.PRICE,
+    "q11_invoice_explanation": ComplaintCategory.INVOICE_EXPLANATION,
+    "q12_wait_time": ComplaintCategory.WAIT_TIME,
+    "q14_sa_friendliness": ComplaintCategory.ATTITUDE,
+    "q15_repair_duration": ComplaintCategory.WAIT_TIME,
+    "q16_waiting_area": ComplaintCategory.FACILITIES,
+    "s02_paperwork_explanation": ComplaintCategory.INVOICE_EXPLANATION,
+    "s04_on_time_delivery": ComplaintCategory.WAIT_TIME,
+}
+
+
+def _categories(clause: Clause, lang: Language) -> list[str]:
+    praise = lang.not_a_problem.find(clause)
+    found = []
+    for match in lang.complaints.find(clause):
+        # "一点都不贵", "没等多久": the problem word stands inside praise
+        if any(
+            p.begin <= match.begin < p.end or match.begin <= p.begin < match.end for p in praise
+        ):
+            continue
+        found.append(match.label)
+    return found
+
+
+def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFinding]:
+    """Each distinct complaint (one per category), first mention, with the customer's words."""
+    complaints: dict[str, ComplaintFinding] = {}
+    for clause in clauses:
+        if clause.speaker == "agent":
+            continue
+        categories = _categories(clause, lang)
+        specific = [c for c in categories if c != ComplaintCategory.OTHER]
+        for category in specific or categories:
+            if category not in complaints:
+                complaints[category] = ComplaintFinding(category, clause.text, clause.start)
+    return list(complaints.values())

@@ -1,0 +1,202 @@
+"""Script compliance (CONTRACTS.md ``compliance``), following its labelling rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callcenter.ids import Outcome
+from callcenter.scoring.answers import Rating, is_negative
+from callcenter.scoring.reading import Ask
+from callcenter.scoring.template import ItemSpec, Language, Template
+from callcenter.scoring.text import Clause, Lexicon, sound
+from callcenter.scoring.types import ComplaintFinding, ComplianceResult, Evidence
+
+EARLY_END = (Outcome.RESCHEDULE, Outcome.REFUSED, Outcome.WRONG_NUMBER)
+OPENING_SEGMENTS = 3  # the agent's first utterances
+CLOSING_SEGMENTS = 3  # the agent's last utterances
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    clauses: list[Clause]
+    asks: list[Ask]
+    ratings: dict[str, Rating]
+    complaints: list[ComplaintFinding]
+    outcome: str
+    ended_at: int | None  # clause index of what ended the call early
+
+
+def _agent_segments(clauses: list[Clause]) -> list[int]:
+    seen: list[int] = []
+    for clause in clauses:
+        if clause.speaker == "agent" and (not seen or seen[-1] != clause.segment):
+            seen.append(clause.segment)
+    return seen
+
+
+def _window(clauses: list[Clause], where: str) -> list[int]:
+    """Indexes of the agent clauses an item may be found in."""
+    segments = _agent_segments(clauses)
+    if where == "opening":
+        allowed = set(segments[:OPENING_SEGMENTS])
+    elif where == "closing":
+        allowed = set(segments[-CLOSING_SEGMENTS:])
+    else:
+        allowed = set(segments)
+    return [i for i, c in enumerate(clauses) if c.speaker == "agent" and c.segment in allowed]
+
+
+def _segment_text(clauses: list[Clause], indexes: list[int]) -> list[tuple[int, Clause]]:
+    """Agent utterances as one clause each (for phrases that run across punctuation)."""
+    joined: dict[int, list[Clause]] = {}
+    for i in indexes:
+        joined.setdefault(clauses[i].segment, []).append(clauses[i])
+    result = []
+    for parts in joined.values():
+        text = "".join(c.text for c in parts)
+        first = parts[0]
+        merged = Clause(
+            text, sound(text), "agent", first.start, parts[-1].end, first.segment, False
+        )
+        result.append((clauses.index(first), merged))
+    return result
+
+
+def find_phrase(
+    clauses: list[Clause], item: ItemSpec, lexicon: Lexicon[str]
+) -> tuple[int, Clause] | None:
+    """The first place the agent said one of the item's phrases, where the item allows."""
+    indexes = _window(clauses, item.where)
+    if item.scope == "segment":
+        candidates = _segment_text(clauses, indexes)
+    else:
+        candidates = [(i, clauses[i]) for i in indexes]
+    for i, clause in candidates:
+        if item.question and not _in_question(clauses, i, clause):
+            continue
+        if lexicon.search(clause) is not None:
+            return i, clause
+    return None
+
+
+def _in_question(clauses: list[Clause], i: int, clause: Clause) -> bool:
+    if clause.question:
+        return True
+    nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+    return nxt is not None and nxt.segment == clause.segment and nxt.question
+
+
+def _evidence(clause: Clause) -> Evidence:
+    return Evidence(start=clause.start, text=clause.text)
+
+
+def _agent_segments_before(clauses: list[Clause], index: int) -> int:
+    return len(_agent_segments(clauses[:index]))
+
+
+def judge_compliance(
+    facts: CallFacts, template: Template, lang: Language
+) -> dict[str, ComplianceResult]:
+    """Each compliance item of the template: passed true/false, or null where it does not apply."""
+    results: dict[str, ComplianceResult] = {}
+    early = facts.outcome in EARLY_END
+    incomplete = facts.outcome == Outcome.INCOMPLETE
+    # how many agent utterances came before the customer ended the call early
+    reached = (
+        _agent_segments_before(facts.clauses, facts.ended_at)
+        if early and facts.ended_at is not None
+        else len(_agent_segments(facts.clauses))
+    )
+    for name, item in template.spec.compliance.items():
+        if item.kind == "apology":
+            results[name] = ComplianceResult(None) if early else _apology(facts, template, lang)
+            continue
+        if item.kind == "promise":
+            results[name] = (
+                ComplianceResult(None)
+                if early or not facts.complaints
+                else _promise(facts, template.promises[name], incomplete)
+            )
+            continue
+        found = find_phrase(facts.clauses, item, template.items[name])
+        if item.kind == "forbidden":
+            results[name] = (
+                ComplianceResult(False, _evidence(found[1])) if found else ComplianceResult(True)
+            )
+            continue
+        if early and name in ("invite_feedback", "closing"):
+            results[name] = ComplianceResult(None)  # even if the agent says a polite goodbye
+        elif found and not (early and name == "visit_confirm" and _after_end(found[0], facts)):
+            results[name] = ComplianceResult(True, _evidence(found[1]))
+        else:
+            results[name] = ComplianceResult(_missing(name, early, incomplete, reached, facts))
+    return results
+
+
+def _missing(
+    name: str, early: bool, incomplete: bool, reached: int, facts: CallFacts
+) -> bool | None:
+    """An item not heard: a lapse (False), or not applicable in this call (None)."""
+    if name in ("invite_feedback", "closing"):
+        return None if early or incomplete else False
+    if name == "visit_confirm":
+        if early or (incomplete and not facts.asks):
+            return None
+        return False
+    if name == "convenience_check" and early:
+        return None  # the customer ended the call before it was the moment to ask
+    if name == "self_intro" and early and reached <= 1:
+        return None  # the customer ended it before the agent could say who they are
+    return False
+
+
+def _after_end(index: int, facts: CallFacts) -> bool:
+    """Said after the customer ended the survey (explaining a wrong number, say)."""
+    return facts.ended_at is not None and index > facts.ended_at
+
+
+def _apology(facts: CallFacts, template: Template, lang: Language) -> ComplianceResult:
+    """All or nothing: an apology after every negative answer, before the next question."""
+    answers = sorted(
+        (
+            r.answer
+            for r in facts.ratings.values()
+            if r.answer is not None and is_negative(template.questions[r.question], r.value)
+        ),
+        key=lambda clause: clause.start,
+    )
+    if not answers:
+        return ComplianceResult(None)
+    evidence = None
+    clauses = facts.clauses
+    for answer in answers:
+        begin = clauses.index(answer)
+        later_asks = [a.index for a in facts.asks if a.index > begin and not a.followup]
+        # the apology may open the agent's next utterance, just before the next question
+        end = later_asks[0] + 1 if later_asks else len(clauses)
+        said = next(
+            (
+                c
+                for c in clauses[begin + 1 : end]
+                if c.speaker == "agent" and lang.apology.search(c) is not None
+            ),
+            None,
+        )
+        if said is None:
+            return ComplianceResult(False, _evidence(answer))
+        evidence = evidence or _evidence(said)
+    return ComplianceResult(True, evidence)
+
+
+def _promise(
+    facts: CallFacts, lexicons: tuple[Lexicon[bool], Lexicon[bool]], incomplete: bool
+) -> ComplianceResult:
+    """After the first complaint the agent records it and promises a follow-up."""
+    first = min(c.start for c in facts.complaints)
+    record, promise = lexicons
+    after = [c for c in facts.clauses if c.speaker == "agent" and c.start >= first]
+    recorded = next((c for c in after if record.search(c) is not None), None)
+    promised = next((c for c in after if promise.search(c) is not None), None)
+    if recorded is not None and promised is not None:
+        return ComplianceResult(True, _evidence(promised))
+    return ComplianceResult(None if incomplete else False)

@@ -1,0 +1,85 @@
+"""Transcript + template → score (CONTRACTS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from callcenter.ids import SCALE_SCORES, Outcome
+from callcenter.scoring.answers import rate_all
+from callcenter.scoring.complaints import find_complaints
+from callcenter.scoring.compliance import CallFacts, find_phrase, judge_compliance
+from callcenter.scoring.metrics import call_metrics
+from callcenter.scoring.outcome import judge_outcome
+from callcenter.scoring.reading import find_asks, read_clauses
+from callcenter.scoring.template import Template, language, load_template
+from callcenter.scoring.types import ComplianceResult, RatingFinding, Score, Transcript
+from callcenter.scoring.when import parse_callback_time
+
+
+def score_transcript(
+    transcript: Transcript | Mapping[str, Any],
+    template: str | Template,
+    *,
+    call_time: datetime | None = None,
+) -> Score:
+    """Score one call. ``call_time`` (aware) resolves the time a busy customer names."""
+    if not isinstance(transcript, Transcript):
+        transcript = Transcript.from_dict(transcript)
+    if isinstance(template, str):
+        template = load_template(template)
+    lang = language()
+    clauses = read_clauses(transcript, template, lang)
+    asks = find_asks(clauses, template, lang)
+    ratings = rate_all(clauses, asks, template, lang)
+    complaints = find_complaints(clauses, lang)
+    closing = template.spec.compliance.get("closing")
+    closing_heard = closing is not None and (
+        find_phrase(clauses, closing, template.items["closing"]) is not None
+    )
+    ending = judge_outcome(clauses, asks, lang, closing_heard)
+    facts = CallFacts(clauses, asks, ratings, complaints, ending.outcome, ending.at)
+    compliance = judge_compliance(facts, template, lang)
+
+    reschedule_at = None
+    if ending.outcome == Outcome.RESCHEDULE and call_time is not None and ending.at is not None:
+        words = " ".join(c.text for c in clauses[ending.at :])
+        when = parse_callback_time(words, call_time)
+        reschedule_at = when.isoformat() if when else None
+
+    values = {q: r.value for q, r in ratings.items()}
+    scale = [SCALE_SCORES[v] for v in values.values() if v in SCALE_SCORES]
+    return Score(
+        template=template.id,
+        outcome=ending.outcome,
+        compliance=compliance,
+        ratings=values,
+        complaints=complaints,
+        qa_score=qa_score(compliance, template),
+        csi=round(sum(scale) / len(scale), 1) if scale else None,
+        reschedule_at=reschedule_at,
+        metrics=call_metrics(
+            [{"speaker": s.speaker, "start": s.start, "end": s.end} for s in transcript.segments],
+            transcript.duration,
+        ),
+        rating_details={
+            q: RatingFinding(
+                value=r.value,
+                asked_at=r.asked.start,
+                answered_at=r.answer.start if r.answer else None,
+                answer_text=r.answer.text if r.answer else "",
+            )
+            for q, r in ratings.items()
+        },
+    )
+
+
+def qa_score(compliance: Mapping[str, ComplianceResult], template: Template) -> float:
+    """Weighted share of the applicable items passed, 0–100."""
+    weights = {name: item.weight for name, item in template.spec.compliance.items()}
+    applicable = {n: r for n, r in compliance.items() if r.passed is not None and weights.get(n)}
+    total = sum(weights[n] for n in applicable)
+    if not total:
+        return 0.0
+    return round(100 * sum(weights[n] for n, r in applicable.items() if r.passed) / total, 1)

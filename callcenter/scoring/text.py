@@ -1,0 +1,239 @@
+"""Chinese text as the scorer reads it: clauses, a sound-alike form, and phrase lexicons.
+
+Recognised speech carries homophones (满意→满易, 保养→报养, 接车→街车). Every clause therefore
+has a *sound form*: each Chinese character replaced by one symbol for its toneless, "fuzzy"
+syllable (zh/z, ch/c, sh/s and l/n merged, as many southern speakers and recognisers do).
+The sound form has exactly one symbol per character of the text, so a phrase is found when its
+sound form occurs in the clause's sound form, and positions map straight back to the text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Generic, TypeVar
+
+from pypinyin import Style, lazy_pinyin
+
+T = TypeVar("T")
+
+# clause boundaries: punctuation and spaces (recognisers often give spaces instead); not 、,
+# which lists the options of one question (非常满意、满意、一般)
+_BOUNDARY = re.compile(r"[\s,.?!;:~，。？！；：…“”\"'‘’()（）【】\[\]<>《》—\-]+")
+# a question particle ends a clause even without punctuation ("满意吗非常满意")
+_PARTICLE_SPLIT = re.compile(r"(?<=[吗呢嘛])(?=[^吗呢嘛啊呀吧的了么])")
+_QUESTION_END = re.compile(r"[?？]\s*$")
+_QUESTION_WORDS = re.compile(
+    r"[吗呢嘛么]$|吧$|有没有|是不是|对不对|好不好|行不行|可不可以|能不能|方不方便|满不满意|"
+    r"怎么样|如何|多少|什么|哪|几|还是|是否|有无|[吗呢]"
+)
+
+
+@cache
+def _syllable(char: str) -> str:
+    if not ("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"):
+        return char
+    syllable = lazy_pinyin(char, style=Style.NORMAL)[0]
+    for hard, soft in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(hard):
+            syllable = soft + syllable[2:]
+            break
+    if syllable.startswith("n") and not syllable.startswith("ng"):
+        syllable = "l" + syllable[1:]
+    return syllable
+
+
+_SYMBOLS: dict[str, str] = {}
+
+
+@cache
+def _sound_char(char: str) -> str:
+    syllable = _syllable(char)
+    if syllable == char:  # not Chinese: itself (digits, latin letters)
+        return char
+    symbol = _SYMBOLS.get(syllable)
+    if symbol is None:  # one private-use code point per syllable
+        symbol = _SYMBOLS[syllable] = chr(0xE000 + len(_SYMBOLS))
+    return symbol
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, no spaces inside."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def sound(text: str) -> str:
+    """The sound form of ``text`` (same length, one symbol per character)."""
+    return "".join(map(_sound_char, text))
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A piece of one utterance between punctuation, with who said it and when."""
+
+    text: str
+    sound: str
+    speaker: str
+    start: float
+    end: float
+    segment: int  # index of the segment it came from
+    question: bool  # ends in a question mark or carries a question particle/pattern
+
+
+def split_clauses(text: str, speaker: str, start: float, end: float, segment: int) -> list[Clause]:
+    """Split an utterance into clauses; times are spread over the utterance by length."""
+    text = normalise(text).replace("、", "/")  # NFKC keeps 、; "/" is no boundary either
+    pieces: list[tuple[str, bool]] = []
+    for raw in re.split(r"(?<=[?？])", text):
+        marked = bool(_QUESTION_END.search(raw))
+        parts = [p for p in _BOUNDARY.split(raw) if p]
+        for i, part in enumerate(parts):
+            for sub in _PARTICLE_SPLIT.split(part):
+                if sub:
+                    pieces.append((sub, marked and i == len(parts) - 1))
+    total = sum(len(p) for p, _ in pieces) or 1
+    clauses, done = [], 0
+    span = max(end - start, 0.0)
+    for piece, marked in pieces:
+        at = start + span * done / total
+        done += len(piece)
+        clauses.append(
+            Clause(
+                text=piece,
+                sound=sound(piece),
+                speaker=speaker,
+                start=round(at, 2),
+                end=round(start + span * done / total, 2),
+                segment=segment,
+                question=marked or bool(_QUESTION_WORDS.search(piece)),
+            )
+        )
+    return clauses
+
+
+# a word this common is what the speaker said, not a mishearing of a phrase that sounds alike
+_COMMON_WORD = 100
+
+
+@lru_cache(maxsize=4096)
+def _word_bounds(text: str) -> frozenset[int]:
+    import jieba  # loaded on the first sound-alike match only (its dictionary takes a moment)
+
+    jieba.setLogLevel(logging.WARNING)
+    bounds, at = {0}, 0
+    for word in jieba.lcut(text, HMM=False):
+        at += len(word)
+        bounds.add(at)
+    return frozenset(bounds)
+
+
+def misheard(text: str, begin: int, end: int) -> bool:
+    """Could ``text[begin:end]`` be a recogniser's homophone of a phrase that sounds the same?
+
+    Not when it is a single character ("油" for "有"), a common word in its own right ("之前" is
+    not "致歉"), or cuts through a word ("不太满意" holds no "太慢").
+    """
+    if end - begin < 2:
+        return False
+    import jieba
+
+    if jieba.dt.FREQ.get(text[begin:end], 0) >= _COMMON_WORD:
+        return False
+    bounds = _word_bounds(text)
+    return begin in bounds and end in bounds
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Generic[T]):
+    label: T
+    begin: int
+    end: int
+    text: str
+
+
+def _pattern(phrase: str) -> str:
+    """A phrase's regex over sound forms: ``*`` is up to 12 characters, ``a|b`` either."""
+    parts = []
+    for part in phrase.split("*"):
+        options = sorted((sound(normalise(o)) for o in part.split("|") if o), key=len, reverse=True)
+        parts.append("(?:" + "|".join(map(re.escape, options)) + ")")
+    return ".{0,12}?".join(parts)
+
+
+class Lexicon(Generic[T]):
+    """Phrases with labels, found by sound in clauses, leftmost-longest and non-overlapping."""
+
+    def __init__(
+        self, entries: Mapping[str, T] | Iterable[tuple[str, T]], *, min_misheard: int = 2
+    ) -> None:
+        """``min_misheard``: shortest phrase that may match a homophone rather than its letters."""
+        self._min_misheard = min_misheard
+        items = list(entries.items()) if isinstance(entries, Mapping) else list(entries)
+        self._labels: dict[str, T] = {}
+        self._spelled: dict[str, set[str]] = {}  # sound form → the phrases as written
+        self._patterns: list[tuple[re.Pattern[str], T]] = []
+        literals: list[str] = []
+        for phrase, label in items:
+            if not phrase:
+                continue
+            if "*" in phrase or "|" in phrase:
+                self._patterns.append((re.compile(_pattern(phrase)), label))
+                continue
+            key = sound(normalise(phrase))
+            self._spelled.setdefault(key, set()).add(normalise(phrase))
+            if key not in self._labels:  # the first label given for a sound wins
+                self._labels[key] = label
+                literals.append(key)
+        literals.sort(key=len, reverse=True)  # alternation tries longer phrases first
+        self._regex = re.compile("|".join(map(re.escape, literals))) if literals else None
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> Lexicon[bool]:
+        """A lexicon that only says whether one of ``phrases`` is there."""
+        return Lexicon(dict.fromkeys(phrases, True))
+
+    def __bool__(self) -> bool:
+        return bool(self._labels or self._patterns)
+
+    def find(self, clause: Clause | str) -> list[Match[T]]:
+        """Every match in ``clause``, in order, longest first where they overlap."""
+        text = clause.text if isinstance(clause, Clause) else normalise(clause)
+        form = clause.sound if isinstance(clause, Clause) else sound(text)
+        found: list[Match[T]] = []
+        if self._regex is not None:
+            for m in self._regex.finditer(form):
+                key, said = m.group(), text[m.start() : m.end()]
+                if said not in self._spelled[key] and (
+                    len(key) < self._min_misheard or not misheard(text, m.start(), m.end())
+                ):
+                    continue
+                found.append(Match(self._labels[key], m.start(), m.end(), said))
+        for regex, label in self._patterns:
+            found += [
+                Match(label, m.start(), m.end(), text[m.start() : m.end()])
+                for m in regex.finditer(form)
+            ]
+        if self._patterns and len(found) > 1:
+            found = _leftmost_longest(found)
+        return found
+
+    def search(self, clause: Clause | str) -> Match[T] | None:
+        found = self.find(clause)
+        return found[0] if found else None
+
+    def last(self, clause: Clause | str) -> Match[T] | None:
+        found = self.find(clause)
+        return found[-1] if found else None
+
+
+def _leftmost_longest(found: list[Match[T]]) -> list[Match[T]]:
+    found.sort(key=lambda m: (m.begin, -(m.end - m.begin)))
+    kept: list[Match[T]] = []
+    for match in found:
+        if not kept or match.begin >= kept[-1].end:
+            kept.append(match)
+    return kept
