@@ -52,7 +52,21 @@ def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | Non
                 vague = vague or (Answer.UNKNOWN, clause)
             elif clear is None or correcting:
                 clear = (match.label, clause)
+    if clear is None:
+        clear = _evaluative_value(span, lang)
     return clear or vague
+
+
+def _evaluative_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | None:
+    """No scale word: how the customer judged it ("讲得挺清楚", "等了太久"), first clause that
+    judges at all; praise and blame in the same answer say nothing clear."""
+    for clause in span:
+        labels = {m.label for m in lang.evaluative.find(clause)}
+        if len(labels) == 1:
+            return labels.pop(), clause
+        if labels:
+            return None
+    return None
 
 
 def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[str, Clause] | None:

@@ -46,29 +46,42 @@ def _window(clauses: list[Clause], where: str) -> list[int]:
     return [i for i, c in enumerate(clauses) if c.speaker == "agent" and c.segment in allowed]
 
 
-def _segment_text(clauses: list[Clause], indexes: list[int]) -> list[tuple[int, Clause]]:
-    """Agent utterances as one clause each (for phrases that run across punctuation)."""
-    joined: dict[int, list[Clause]] = {}
+def _turns(clauses: list[Clause], indexes: list[int]) -> list[tuple[int, Clause]]:
+    """The agent's turns (utterances until the customer speaks) as one clause each, for
+    phrases that run across punctuation and pauses."""
+    turns: list[list[int]] = []
     for i in indexes:
-        joined.setdefault(clauses[i].segment, []).append(clauses[i])
+        if turns and all(c.speaker == "agent" for c in clauses[turns[-1][-1] + 1 : i]):
+            turns[-1].append(i)
+        else:
+            turns.append([i])
     result = []
-    for parts in joined.values():
+    for turn in turns:
+        parts = [clauses[i] for i in turn]
         text = "".join(c.text for c in parts)
         first = parts[0]
         merged = Clause(
             text, sound(text), "agent", first.start, parts[-1].end, first.segment, False
         )
-        result.append((clauses.index(first), merged))
+        result.append((turn[0], merged))
     return result
 
 
 def find_phrase(
-    clauses: list[Clause], item: ItemSpec, lexicon: Lexicon[str]
+    clauses: list[Clause],
+    item: ItemSpec,
+    lexicon: Lexicon[str],
+    asked: frozenset[int] = frozenset(),
 ) -> tuple[int, Clause] | None:
-    """The first place the agent said one of the item's phrases, where the item allows."""
+    """The first place the agent said one of the item's phrases, where the item allows.
+
+    ``asked``: indexes of clauses that put a rated survey question (skipped where the item says).
+    """
     indexes = _window(clauses, item.where)
-    if item.scope == "segment":
-        candidates = _segment_text(clauses, indexes)
+    if item.not_in_questions:
+        indexes = [i for i in indexes if i not in asked]
+    if item.scope == "turn":
+        candidates = _turns(clauses, indexes)
     else:
         candidates = [(i, clauses[i]) for i in indexes]
     for i, clause in candidates:
@@ -107,6 +120,7 @@ def judge_compliance(
         if early and facts.ended_at is not None
         else len(_agent_segments(facts.clauses))
     )
+    asked = frozenset(a.index for a in facts.asks if template.questions[a.question].rated)
     for name, item in template.spec.compliance.items():
         if item.kind == "apology":
             results[name] = ComplianceResult(None) if early else _apology(facts, template, lang)
@@ -118,7 +132,7 @@ def judge_compliance(
                 else _promise(facts, template.promises[name], incomplete)
             )
             continue
-        found = find_phrase(facts.clauses, item, template.items[name])
+        found = find_phrase(facts.clauses, item, template.items[name], asked)
         if item.kind == "forbidden":
             results[name] = (
                 ComplianceResult(False, _evidence(found[1])) if found else ComplianceResult(True)

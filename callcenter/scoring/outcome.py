@@ -54,9 +54,11 @@ def judge_outcome(
 
 
 def _ended_mid_survey(clauses: list[Clause], asks: list[Ask], lang: Language) -> bool:
-    tail = clauses[-4:]
+    tail = clauses[-8:]
     if any(m.label == "dropped" for c in tail for m in lang.outcome.find(c)):
         return True
+    if sum(1 for c in tail if c.text.strip("喂?") == "" and "喂" in c.text) >= 2:
+        return True  # "喂?" "喂?" — the line went dead
     last_agent = max((i for i, c in enumerate(clauses) if c.speaker == "agent"), default=-1)
     # the agent's last words were a survey question nobody answered
     return any(a.index == last_agent for a in asks) and not any(

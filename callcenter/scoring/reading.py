@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from callcenter.scoring.template import Language, Template
@@ -81,6 +82,10 @@ def _split_glued_answers(clauses: list[Clause], template: Template, lang: Langua
     return fixed
 
 
+# the form of a yes/no survey question ("有没有…", "…了吗", "是不是…")
+_YES_NO_FORM = re.compile(r"有没有|是不是|是否|有无|[了过]吗|对吧|是吧|没有\?|了没")
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
     """A bank question put to the customer at clause ``index`` (a follow-up re-asks it)."""
@@ -92,43 +97,82 @@ class Ask:
 
 
 def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list[Ask]:
-    """The bank questions the agent asked, in order, with clarifying follow-ups."""
+    """The bank questions the agent asked, in order, with clarifying follow-ups.
+
+    A question sentence asks what its own clause names, or else what the agent named last
+    before it in the same breath ("交车时车子的干净整洁程度,您满意吗?"); a topic mentioned on
+    the way ("您在休息区等的时候,对休息区满意吗?") is not a question of its own.
+    """
     asks: list[Ask] = []
+    pending: list[tuple[int, str]] = []  # cues heard since the agent's last question
     for i, clause in enumerate(clauses):
-        if clause.speaker != "agent" or lang.apology.search(clause) is not None:
+        if clause.speaker != "agent":
+            pending = []
             continue
-        cues = template.cues.find(clause)
-        if cues and _put_as_question(clauses, i):
-            for match in cues:
-                if (
-                    asks
-                    and asks[-1].question == match.label
-                    and not _customer_spoke_since(clauses, asks[-1].index, i)
-                ):
-                    # the same question put two ways in one breath: the customer answers the
-                    # last wording ("完成得对吗?有没有重复维修?" "没有")
-                    asks[-1] = Ask(match.label, i, clause)
-                    continue
-                asks.append(Ask(match.label, i, clause))
-        elif (
-            clause.question
+        if lang.apology.search(clause) is not None:
+            continue
+        cues = _cues(clause, template)
+        if not clause.question:
+            pending += [(i, qid) for qid in cues]
+            continue
+        followup = (
+            not cues
             and asks
-            and not cues
             and lang.scale_offer.search(clause) is not None
             and _customer_spoke_since(clauses, asks[-1].index, i)
-        ):
+        )
+        if cues:
+            asked = [(i, qid) for qid in cues]
+        elif pending:
+            asked = [pending[-1]]
+        elif followup:
+            # pinning down a vague answer: "那您是非常满意还是满意呢?"
             asks.append(Ask(asks[-1].question, i, clause, followup=True))
+            asked = []
+        elif asks and not _customer_spoke_since(clauses, asks[-1].index, i):
+            asked = []  # "…您满意吗?" goes on with the question just asked
+        else:
+            asked = _by_words(clauses, i, template, lang, since=asks[-1].index if asks else -1)
+        pending = []
+        for index, qid in asked:
+            _add(asks, clauses, Ask(qid, index, clauses[index]))
     return asks
 
 
-def _put_as_question(clauses: list[Clause], i: int) -> bool:
-    """The cue's clause, or the agent's next few before the customer speaks, is a question."""
-    for other in clauses[i : i + 5]:
-        if other.speaker != "agent":
+def _by_words(
+    clauses: list[Clause], i: int, template: Template, lang: Language, since: int
+) -> list[tuple[int, str]]:
+    """A survey-like question in unfamiliar words: the bank question sharing most words."""
+    clause = clauses[i]
+    if lang.scale_offer.search(clause) is None and not _YES_NO_FORM.search(clause.text):
+        return []
+    start = i
+    while start > since + 1 and clauses[start - 1].speaker == "agent" and i - start < 3:
+        start -= 1
+    qid = template.similar.best("".join(c.text for c in clauses[start : i + 1]))
+    if qid is None:
+        return []
+    return [(i, qid)]
+
+
+def _cues(clause: Clause, template: Template) -> list[str]:
+    """The questions a clause names, rated ones only when there are any."""
+    found = [m.label for m in template.cues.find(clause)]
+    rated = [q for q in found if template.questions[q].rated]
+    # "倾听您的要求" is the listening question, not the open one about 意见和要求
+    return list(dict.fromkeys(rated or found))
+
+
+def _add(asks: list[Ask], clauses: list[Clause], ask: Ask) -> None:
+    for k in range(len(asks) - 1, -1, -1):
+        if _customer_spoke_since(clauses, asks[k].index, ask.index):
             break
-        if other.question:
-            return True
-    return False
+        if asks[k].question == ask.question:
+            # the same question put two ways in one breath: the customer answers the last
+            # wording ("完成得对吗?有没有重复维修?" "没有")
+            asks[k] = ask
+            return
+    asks.append(ask)
 
 
 def _customer_spoke_since(clauses: list[Clause], start: int, end: int) -> bool:

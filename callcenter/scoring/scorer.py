@@ -44,8 +44,11 @@ def score_transcript(
 
     reschedule_at = None
     if ending.outcome == Outcome.RESCHEDULE and call_time is not None and ending.at is not None:
-        words = " ".join(c.text for c in clauses[ending.at :])
-        when = parse_callback_time(words, call_time)
+        # the customer's words name the time; the agent's only when the customer just agreed
+        after = clauses[ending.at :]
+        when = parse_callback_time(
+            " ".join(c.text for c in after if c.speaker != "agent"), call_time
+        ) or parse_callback_time(" ".join(c.text for c in after), call_time)
         reschedule_at = when.isoformat() if when else None
 
     values = {q: r.value for q, r in ratings.items()}

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from callcenter.ids import CallbackKind
+from callcenter.scoring.similar import QuestionMatcher
 from callcenter.scoring.text import Lexicon
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -52,8 +53,9 @@ class ItemSpec(_Strict):
     weight: float = Field(ge=0)
     kind: Literal["phrase", "apology", "promise", "forbidden"] = "phrase"
     where: Literal["opening", "anywhere", "closing"] = "anywhere"
-    scope: Literal["clause", "segment"] = "clause"
+    scope: Literal["clause", "turn"] = "clause"  # turn: the agent's utterances run together
     question: bool = False  # the phrase must be in a question
+    not_in_questions: bool = False  # words inside a rated survey question do not count
     phrases: Phrases = []
     record: Phrases = []  # kind promise: what recording the complaint sounds like
     promise: Phrases = []  # kind promise: what promising a follow-up sounds like
@@ -106,6 +108,7 @@ class LexiconSpec(_Strict):
         Literal["very_satisfied", "satisfied", "neutral", "dissatisfied", "unknown"], Phrases
     ]
     yes_no: dict[Literal["yes_words", "no_words"], Phrases]
+    evaluative: dict[Literal["satisfied", "dissatisfied"], Phrases]
     scale_offer: Phrases
     apology: Phrases
     backchannel: Phrases
@@ -159,6 +162,7 @@ class Template:
     promises: dict[str, tuple[Lexicon[bool], Lexicon[bool]]]  # kind promise: record, promise
     questions: dict[str, Question]
     cues: Lexicon[str]  # every question cue → question id
+    similar: QuestionMatcher  # for wordings that name no cue
 
     @property
     def id(self) -> str:
@@ -172,6 +176,7 @@ class Language:
     scale: Lexicon[str]
     yes_no: Lexicon[str]
     yes_no_entries: tuple[tuple[str, str], ...]  # for questions that add their own phrases
+    evaluative: Lexicon[str]
     scale_offer: Lexicon[bool]
     apology: Lexicon[bool]
     backchannel: frozenset[str]
@@ -199,6 +204,7 @@ def language() -> Language:
         scale=Lexicon(_flat(spec.scale)),
         yes_no=Lexicon(yes_no),
         yes_no_entries=yes_no,
+        evaluative=Lexicon(_flat(spec.evaluative)),
         scale_offer=Lexicon(dict.fromkeys(spec.scale_offer, True)),
         apology=Lexicon(dict.fromkeys(spec.apology, True)),
         backchannel=frozenset(spec.backchannel),
@@ -236,7 +242,12 @@ def compile_template(spec: TemplateSpec) -> Template:
             own_answers=Lexicon(own),
         )
     cues = Lexicon([(cue, qid) for qid, q in spec.questions.items() for cue in q.cues])
-    return Template(spec=spec, items=items, promises=promises, questions=questions, cues=cues)
+    similar = QuestionMatcher(
+        {qid: (q.text, q.cues) for qid, q in spec.questions.items() if q.type != "open"}
+    )
+    return Template(
+        spec=spec, items=items, promises=promises, questions=questions, cues=cues, similar=similar
+    )
 
 
 def parse_template(data: Any, name: str = "<template>") -> Template:
