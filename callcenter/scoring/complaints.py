@@ -28,9 +28,11 @@ def _categories(clause: Clause, lang: Language) -> list[str]:
     praise = lang.not_a_problem.find(clause)
     found = []
     for match in lang.complaints.find(clause):
-        # "一点都不贵", "没等多久": the problem word stands inside praise
+        # "一点都不贵", "没等多久": the problem word stands inside longer praise; but in
+        # "没弄干净" the praise word 干净 stands inside the longer complaint
         if any(
-            p.begin <= match.begin < p.end or match.begin <= p.begin < match.end for p in praise
+            p.begin <= match.begin < p.end and p.end - p.begin >= match.end - match.begin
+            for p in praise
         ):
             continue
         found.append(match.label)

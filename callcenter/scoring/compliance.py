@@ -34,11 +34,14 @@ def _agent_segments(clauses: list[Clause]) -> list[int]:
     return seen
 
 
-def _window(clauses: list[Clause], where: str) -> list[int]:
-    """Indexes of the agent clauses an item may be found in."""
+def _window(clauses: list[Clause], where: str, survey_from: int | None = None) -> list[int]:
+    """Indexes of the agent clauses an item may be found in: the opening runs until the first
+    survey question (at least the agent's first few utterances)."""
     segments = _agent_segments(clauses)
     if where == "opening":
         allowed = set(segments[:OPENING_SEGMENTS])
+        if survey_from is not None:
+            allowed |= {c.segment for c in clauses[:survey_from] if c.speaker == "agent"}
     elif where == "closing":
         allowed = set(segments[-CLOSING_SEGMENTS:])
     else:
@@ -72,12 +75,13 @@ def find_phrase(
     item: ItemSpec,
     lexicon: Lexicon[str],
     asked: frozenset[int] = frozenset(),
+    survey_from: int | None = None,
 ) -> tuple[int, Clause] | None:
     """The first place the agent said one of the item's phrases, where the item allows.
 
     ``asked``: indexes of clauses that put a rated survey question (skipped where the item says).
     """
-    indexes = _window(clauses, item.where)
+    indexes = _window(clauses, item.where, survey_from)
     if item.not_in_questions:
         indexes = [i for i in indexes if i not in asked]
     if item.scope == "turn":
@@ -120,7 +124,15 @@ def judge_compliance(
         if early and facts.ended_at is not None
         else len(_agent_segments(facts.clauses))
     )
-    asked = frozenset(a.index for a in facts.asks if template.questions[a.question].rated)
+    # clauses that name a rated survey question ("倾听您的要求" is not inviting feedback)
+    asked = frozenset(
+        i
+        for i, c in enumerate(facts.clauses)
+        if c.speaker == "agent"
+        and any(template.questions[m.label].rated for m in template.cues.find(c))
+    )
+    rated = [a.index for a in facts.asks if template.questions[a.question].rated]
+    survey_from = min(rated) if rated else None
     for name, item in template.spec.compliance.items():
         if item.kind == "apology":
             results[name] = ComplianceResult(None) if early else _apology(facts, template, lang)
@@ -132,7 +144,7 @@ def judge_compliance(
                 else _promise(facts, template.promises[name], incomplete)
             )
             continue
-        found = find_phrase(facts.clauses, item, template.items[name], asked)
+        found = find_phrase(facts.clauses, item, template.items[name], asked, survey_from)
         if item.kind == "forbidden":
             results[name] = (
                 ComplianceResult(False, _evidence(found[1])) if found else ComplianceResult(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from callcenter.ids import Outcome
@@ -9,6 +10,9 @@ from callcenter.scoring.reading import Ask
 from callcenter.scoring.template import Language
 from callcenter.scoring.text import Clause
 
+_IDENTITY = re.compile(
+    r"是.{1,6}(先生|女士|小姐|老师|总|师傅|大爷|阿姨|大姐|哥|姐)吗|是.{2,4}本人|您是.{2,4}吗"
+)
 # a call that reaches this many questions after the customer's "not now" went on after all
 _SURVEY_WENT_ON = 2
 
@@ -21,6 +25,28 @@ class Ending:
 
 def _asks_after(asks: list[Ask], index: int) -> int:
     return sum(1 for a in asks if a.index > index and not a.followup)
+
+
+def _asks_before(asks: list[Ask], index: int) -> int:
+    return sum(1 for a in asks if a.index < index and not a.followup)
+
+
+def _ends_survey(asks: list[Ask], at: int) -> bool:
+    """A "not now"/"wrong person" that came before the survey got going, and ended it."""
+    return _asks_before(asks, at) <= 1 and _asks_after(asks, at) < _SURVEY_WENT_ON
+
+
+def _not_the_customer(clauses: list[Clause], lang: Language) -> int | None:
+    """ "请问是张先生吗?" "不是啊": the first answer to the agent's who-are-you question is no."""
+    for i, clause in enumerate(clauses[:8]):
+        if clause.speaker == "agent" and clause.question and _IDENTITY.search(clause.text):
+            reply = next((c for c in clauses[i + 1 : i + 4] if c.speaker != "agent"), None)
+            if reply is not None:
+                first = lang.yes_no.search(reply)
+                if first is not None and first.label == "no" and first.begin == 0:
+                    return clauses.index(reply)
+            return None
+    return None
 
 
 def _first(clauses: list[Clause], lang: Language, label: str, speaker: str) -> int | None:
@@ -37,16 +63,19 @@ def judge_outcome(
     clauses: list[Clause], asks: list[Ask], lang: Language, closing_heard: bool
 ) -> Ending:
     """wrong_number > refused > reschedule > incomplete > completed, by what was said where."""
+    at = _not_the_customer(clauses, lang)
+    if at is not None and _ends_survey(asks, at):
+        return Ending(Outcome.WRONG_NUMBER, at)
     for outcome, label in (
         (Outcome.WRONG_NUMBER, "wrong_number"),
         (Outcome.REFUSED, "refused"),
         (Outcome.RESCHEDULE, "busy"),
     ):
         at = _first(clauses, lang, label, "customer")
-        if at is not None and _asks_after(asks, at) < _SURVEY_WENT_ON:
+        if at is not None and _ends_survey(asks, at):
             return Ending(outcome, at)
     at = _first(clauses, lang, "agent_reschedule", "agent")
-    if at is not None and _asks_after(asks, at) < _SURVEY_WENT_ON and len(asks) < 3:
+    if at is not None and _ends_survey(asks, at) and len(asks) < 3:
         return Ending(Outcome.RESCHEDULE, at)
     if asks and not closing_heard and _ended_mid_survey(clauses, asks, lang):
         return Ending(Outcome.INCOMPLETE, None)
