@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from callcenter.ids import Answer
@@ -61,12 +62,20 @@ def _evaluative_value(span: list[Clause], lang: Language) -> tuple[str, Clause] 
     """No scale word: how the customer judged it ("讲得挺清楚", "等了太久"), first clause that
     judges at all; praise and blame in the same answer say nothing clear."""
     for clause in span:
-        labels = {m.label for m in lang.evaluative.find(clause)}
+        matches = lang.evaluative.find(clause)
+        labels = {m.label for m in matches}
         if len(labels) == 1:
-            return labels.pop(), clause
+            label = labels.pop()
+            if label == Answer.SATISFIED and _STRONG.search(clause.text[: matches[0].begin]):
+                return Answer.VERY_SATISFIED, clause  # "讲得特别清楚"
+            return label, clause
         if labels:
             return None
     return None
+
+
+_NEGATED = re.compile(r"(没有|没|不|未|无|不用|不会)$")
+_STRONG = re.compile(r"(非常|特别|十分|超级|相当|太|好|真|极其)(的)?$")
 
 
 def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[str, Clause] | None:
@@ -74,16 +83,19 @@ def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[
     inverted = question.inverted.search(ask) is not None
     for clause in span:
         matches: list[Match[str]] = question.answers.find(clause)
-        if matches:
-            last = matches[-1]
-            value = last.label
-            # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = done right);
-            # the question's own phrases ("修好了", "又坏了") mean what they say
-            if inverted and not any(
-                m.begin == last.begin for m in question.own_answers.find(clause)
-            ):
-                value = Answer.NO if value == Answer.YES else Answer.YES
-            return value, clause
+        if not matches:
+            continue
+        last = matches[-1]
+        value = last.label
+        own = any(m.begin == last.begin for m in question.own_answers.find(clause))
+        if own and _NEGATED.search(clause.text[: last.begin]):
+            # "没有重复维修", "没再出现": the question's own problem words, negated
+            value = Answer.YES if value == Answer.NO else Answer.NO
+        elif inverted and not own:
+            # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = done
+            # right); the question's own phrases ("修好了", "又坏了") mean what they say
+            value = Answer.NO if value == Answer.YES else Answer.YES
+        return value, clause
     return None
 
 

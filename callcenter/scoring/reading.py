@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from callcenter.scoring.template import Language, Template
-from callcenter.scoring.text import Clause, split_clauses
+from callcenter.scoring.text import Clause, Match, split_clauses
 from callcenter.scoring.types import Transcript
 
 # what only the agent says on these calls (used when the recogniser gave no speakers)
@@ -100,43 +100,57 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
     """The bank questions the agent asked, in order, with clarifying follow-ups.
 
     A question sentence asks what its own clause names, or else what the agent named last
-    before it in the same breath ("交车时车子的干净整洁程度,您满意吗?"); a topic mentioned on
-    the way ("您在休息区等的时候,对休息区满意吗?") is not a question of its own.
+    in the same breath ("交车的时候,销售顾问的讲解您满意吗?"); a topic mentioned on the way
+    ("您在休息区等的时候,对休息区满意吗?") is not a question of its own.
     """
     asks: list[Ask] = []
-    pending: list[tuple[int, str]] = []  # cues heard since the agent's last question
+    breath = 0  # first clause of the agent's current breath (since the customer or a question)
     for i, clause in enumerate(clauses):
         if clause.speaker != "agent":
-            pending = []
+            breath = i + 1
             continue
-        if lang.apology.search(clause) is not None:
-            continue
-        cues = _cues(clause, template)
         if not clause.question:
-            pending += [(i, qid) for qid in cues]
             continue
+        own = _cues(clause, template)
+        if own:
+            asked = [(i, qid) for qid in own]
+        else:
+            asked = _breath_cue(clauses, breath, i, template, lang)
         followup = (
-            not cues
+            not asked
             and asks
             and lang.scale_offer.search(clause) is not None
             and _customer_spoke_since(clauses, asks[-1].index, i)
         )
-        if cues:
-            asked = [(i, qid) for qid in cues]
-        elif pending:
-            asked = [pending[-1]]
-        elif followup:
+        if followup:
             # pinning down a vague answer: "那您是非常满意还是满意呢?"
             asks.append(Ask(asks[-1].question, i, clause, followup=True))
-            asked = []
-        elif asks and not _customer_spoke_since(clauses, asks[-1].index, i):
-            asked = []  # "…您满意吗?" goes on with the question just asked
-        else:
+        elif not asked and not (asks and not _customer_spoke_since(clauses, asks[-1].index, i)):
             asked = _by_words(clauses, i, template, lang, since=asks[-1].index if asks else -1)
-        pending = []
+        # "…您满意吗?" right after a question goes on with that question
         for index, qid in asked:
             _add(asks, clauses, Ask(qid, index, clauses[index]))
+        breath = i + 1
     return asks
+
+
+def _breath_cue(
+    clauses: list[Clause], breath: int, i: int, template: Template, lang: Language
+) -> list[tuple[int, str]]:
+    """The question named last before clause ``i`` in the same breath, apologies aside."""
+    for k in range(i - 1, breath - 1, -1):
+        if lang.apology.search(clauses[k]) is not None:
+            break
+        found = _cues(clauses[k], template)
+        if found:
+            return [(k, found[-1])]
+    # the topic may run across the clause break: "交车时销售顾问的|讲解您满意吗"
+    if i > breath:
+        joined = "".join(c.text for c in clauses[max(breath, i - 2) : i + 1])
+        found = _cues(joined, template)
+        if found:
+            return [(i, found[-1])]
+    return []
 
 
 def _by_words(
@@ -155,12 +169,25 @@ def _by_words(
     return [(i, qid)]
 
 
-def _cues(clause: Clause, template: Template) -> list[str]:
-    """The questions a clause names, rated ones only when there are any."""
-    found = [m.label for m in template.cues.find(clause)]
-    rated = [q for q in found if template.questions[q].rated]
+def _cues(clause: Clause | str, template: Template) -> list[str]:
+    """The questions a clause names, in order; rated ones only when there are any.
+
+    Where two cues overlap, the more precise wins: a plain phrase ("合同") over a pattern with
+    gaps ("车的…解释"), then the longer one.
+    """
+    found = sorted(
+        template.cues.find_all(clause),
+        key=lambda mp: (not mp[1], -(mp[0].end - mp[0].begin), mp[0].begin),
+    )
+    kept: list[Match[str]] = []
+    for match, _plain in found:
+        if all(match.end <= k.begin or match.begin >= k.end for k in kept):
+            kept.append(match)
+    kept.sort(key=lambda m: m.begin)
+    labels = [m.label for m in kept]
+    rated = [q for q in labels if template.questions[q].rated]
     # "倾听您的要求" is the listening question, not the open one about 意见和要求
-    return list(dict.fromkeys(rated or found))
+    return list(dict.fromkeys(rated or labels))
 
 
 def _add(asks: list[Ask], clauses: list[Clause], ask: Ask) -> None:

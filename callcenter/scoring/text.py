@@ -221,6 +221,27 @@ class Lexicon(Generic[T]):
             found = _leftmost_longest(found)
         return found
 
+    def find_all(self, clause: Clause | str) -> list[tuple[Match[T], bool]]:
+        """Every match, overlapping ones too, each with whether it is a plain phrase (True) or
+        a pattern with gaps/alternatives (False) — for callers that weigh them themselves."""
+        text = clause.text if isinstance(clause, Clause) else normalise(clause)
+        form = clause.sound if isinstance(clause, Clause) else sound(text)
+        found: list[tuple[Match[T], bool]] = []
+        if self._regex is not None:
+            for m in self._regex.finditer(form):
+                key, said = m.group(), text[m.start() : m.end()]
+                if said not in self._spelled[key] and (
+                    len(key) < self._min_misheard or not misheard(text, m.start(), m.end())
+                ):
+                    continue
+                found.append((Match(self._labels[key], m.start(), m.end(), said), True))
+        for regex, label in self._patterns:
+            found += [
+                (Match(label, m.start(), m.end(), text[m.start() : m.end()]), False)
+                for m in regex.finditer(form)
+            ]
+        return found
+
     def search(self, clause: Clause | str) -> Match[T] | None:
         found = self.find(clause)
         return found[0] if found else None
