@@ -52,4 +52,5 @@ def transcribe_recording(recording_path: str) -> Any:
 def score_transcript(transcript: dict[str, Any], template_id: str) -> Any:
     """Score a transcript against a template with ``callcenter.scoring`` (CONTRACTS.md score)."""
     score = _require("callcenter.scoring", "score_transcript", "质检评分模块")
-    return score(transcript, template_id)
+    result = score(transcript, template_id)
+    return result.to_dict() if hasattr(result, "to_dict") else result
