@@ -39,6 +39,11 @@ def _categories(clause: Clause, lang: Language) -> list[str]:
     return found
 
 
+# in the customers' lounge a broken air conditioner is the lounge's fault, not a repair's
+_LOUNGE = ("休息区", "休息室", "等候区", "客休", "休息的地方")
+_BROKEN = ("坏了", "坏的", "不能用", "用不了", "不好使", "太热", "太冷", "太吵", "太挤", "太小")
+
+
 def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFinding]:
     """Each distinct complaint (one per category), first mention, with the customer's words."""
     complaints: dict[str, ComplaintFinding] = {}
@@ -46,8 +51,14 @@ def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFind
         if clause.speaker == "agent":
             continue
         categories = _categories(clause, lang)
+        if any(word in clause.text for word in _LOUNGE):
+            categories = [c for c in categories if c != ComplaintCategory.REPAIR_QUALITY]
+            if not categories and any(word in clause.text for word in _BROKEN):
+                categories = [ComplaintCategory.FACILITIES]
         specific = [c for c in categories if c != ComplaintCategory.OTHER]
         for category in specific or categories:
             if category not in complaints:
-                complaints[category] = ComplaintFinding(category, clause.text, clause.start)
+                complaints[category] = ComplaintFinding(
+                    category, clause.said or clause.text, clause.utterance_start
+                )
     return list(complaints.values())

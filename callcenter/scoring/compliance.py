@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from callcenter.ids import Outcome
@@ -63,8 +64,13 @@ def _turns(clauses: list[Clause], indexes: list[int]) -> list[tuple[int, Clause]
         parts = [clauses[i] for i in turn]
         text = "".join(c.text for c in parts)
         first = parts[0]
-        merged = Clause(
-            text, sound(text), "agent", first.start, parts[-1].end, first.segment, False
+        merged = dataclasses.replace(
+            first,
+            text=text,
+            sound=sound(text),
+            end=parts[-1].end,
+            question=False,
+            said=",".join(c.said for c in parts),
         )
         result.append((turn[0], merged))
     return result
@@ -104,7 +110,8 @@ def _in_question(clauses: list[Clause], i: int, clause: Clause) -> bool:
 
 
 def _evidence(clause: Clause) -> Evidence:
-    return Evidence(start=clause.start, text=clause.text)
+    """Where a reviewer's player should seek to (the utterance), and the words."""
+    return Evidence(start=clause.utterance_start, text=clause.said or clause.text)
 
 
 def _agent_segments_before(clauses: list[Clause], index: int) -> int:

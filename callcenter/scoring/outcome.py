@@ -49,12 +49,9 @@ def _not_the_customer(clauses: list[Clause], lang: Language) -> int | None:
     return None
 
 
-def _first(clauses: list[Clause], lang: Language, label: str, speaker: str) -> int | None:
+def _first(heard: list[set[str]], clauses: list[Clause], label: str, speaker: str) -> int | None:
     for i, clause in enumerate(clauses):
-        said_by_agent = clause.speaker == "agent"
-        if said_by_agent == (speaker == "agent") and any(
-            m.label == label for m in lang.outcome.find(clause)
-        ):
+        if (clause.speaker == "agent") == (speaker == "agent") and label in heard[i]:
             return i
     return None
 
@@ -63,6 +60,7 @@ def judge_outcome(
     clauses: list[Clause], asks: list[Ask], lang: Language, closing_heard: bool
 ) -> Ending:
     """wrong_number > refused > reschedule > incomplete > completed, by what was said where."""
+    heard = [{m.label for m in lang.outcome.find(c)} for c in clauses]
     at = _not_the_customer(clauses, lang)
     if at is not None and _ends_survey(asks, at):
         return Ending(Outcome.WRONG_NUMBER, at)
@@ -71,20 +69,20 @@ def judge_outcome(
         (Outcome.REFUSED, "refused"),
         (Outcome.RESCHEDULE, "busy"),
     ):
-        at = _first(clauses, lang, label, "customer")
+        at = _first(heard, clauses, label, "customer")
         if at is not None and _ends_survey(asks, at):
             return Ending(outcome, at)
-    at = _first(clauses, lang, "agent_reschedule", "agent")
+    at = _first(heard, clauses, "agent_reschedule", "agent")
     if at is not None and _ends_survey(asks, at) and len(asks) < 3:
         return Ending(Outcome.RESCHEDULE, at)
-    if asks and not closing_heard and _ended_mid_survey(clauses, asks, lang):
+    if asks and not closing_heard and _ended_mid_survey(clauses, asks, heard):
         return Ending(Outcome.INCOMPLETE, None)
     return Ending(Outcome.COMPLETED, None)
 
 
-def _ended_mid_survey(clauses: list[Clause], asks: list[Ask], lang: Language) -> bool:
+def _ended_mid_survey(clauses: list[Clause], asks: list[Ask], heard: list[set[str]]) -> bool:
     tail = clauses[-8:]
-    if any(m.label == "dropped" for c in tail for m in lang.outcome.find(c)):
+    if any("dropped" in labels for labels in heard[-8:]):
         return True
     if sum(1 for c in tail if c.text.strip("喂?") == "" and "喂" in c.text) >= 2:
         return True  # "喂?" "喂?" — the line went dead

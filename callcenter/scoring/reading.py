@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -41,15 +42,7 @@ def _guess_speakers(clauses: list[Clause], template: Template) -> list[Clause]:
 
 
 def _with_speaker(clause: Clause, speaker: str) -> Clause:
-    return Clause(
-        clause.text,
-        clause.sound,
-        speaker,
-        clause.start,
-        clause.end,
-        clause.segment,
-        clause.question,
-    )
+    return dataclasses.replace(clause, speaker=speaker)
 
 
 def _is_bare_answer(clause: Clause, lang: Language) -> bool:
@@ -82,6 +75,8 @@ def _split_glued_answers(clauses: list[Clause], template: Template, lang: Langua
     return fixed
 
 
+# questions put together in one sentence
+_TOGETHER = re.compile(r"分别|各自|还有|以及|两个方面|两方面|这两|都")
 # the form of a yes/no survey question ("有没有…", "…了吗", "是不是…")
 _YES_NO_FORM = re.compile(r"有没有|是不是|是否|有无|[了过]吗|对吧|是吧|没有\?|了没")
 
@@ -137,13 +132,20 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
 def _breath_cue(
     clauses: list[Clause], breath: int, i: int, template: Template, lang: Language
 ) -> list[tuple[int, str]]:
-    """The question named last before clause ``i`` in the same breath, apologies aside."""
+    """The question named last before clause ``i`` in the same breath, apologies aside; all
+    of them when the agent puts them together ("干净程度和等待的时间,您分别满意吗?")."""
+    named: list[tuple[int, str]] = []
     for k in range(i - 1, breath - 1, -1):
         if lang.apology.search(clauses[k]) is not None:
             break
         found = _cues(clauses[k], template)
-        if found:
-            return [(k, found[-1])]
+        named = [(k, qid) for qid in found] + named
+        if len(found) > 1:
+            return named  # one clause naming two topics ("干净程度和等待的时间")
+        if found and not _TOGETHER.search("".join(c.text for c in clauses[k : i + 1])):
+            return [named[-1]]
+    if len(named) > 1:
+        return named
     # the topic may run across the clause break: "交车时销售顾问的|讲解您满意吗"
     if i > breath:
         joined = "".join(c.text for c in clauses[max(breath, i - 2) : i + 1])
@@ -172,22 +174,32 @@ def _by_words(
 def _cues(clause: Clause | str, template: Template) -> list[str]:
     """The questions a clause names, in order; rated ones only when there are any.
 
-    Where two cues overlap, the more precise wins: a plain phrase ("合同") over a pattern with
-    gaps ("车的…解释"), then the longer one.
+    Where cues overlap: a plain phrase lying in a pattern's gap beats the pattern ("车的…解释"
+    spanning "合同文件" is the paperwork question), a pattern whose own parts hold the phrase
+    beats the phrase ("结账…跟说的…差不多" is the cost-match question, not the invoice one).
     """
-    found = sorted(
-        template.cues.find_all(clause),
-        key=lambda mp: (not mp[1], -(mp[0].end - mp[0].begin), mp[0].begin),
-    )
+    plain: list[Match[str]] = []
+    patterns: list[Match[str]] = []
+    for match, is_plain in template.cues.find_all(clause):
+        (plain if is_plain else patterns).append(match)
     kept: list[Match[str]] = []
-    for match, _plain in found:
+    for match in sorted(plain, key=lambda m: (-(m.end - m.begin), m.begin)):
         if all(match.end <= k.begin or match.begin >= k.end for k in kept):
             kept.append(match)
+    for match in sorted(patterns, key=lambda m: (-(m.end - m.begin), m.begin)):
+        overlapped = [k for k in kept if not (match.end <= k.begin or match.begin >= k.end)]
+        if any(k.parts or not _inside_parts(k, match) for k in overlapped):
+            continue
+        kept = [k for k in kept if k not in overlapped] + [match]
     kept.sort(key=lambda m: m.begin)
     labels = [m.label for m in kept]
     rated = [q for q in labels if template.questions[q].rated]
     # "倾听您的要求" is the listening question, not the open one about 意见和要求
     return list(dict.fromkeys(rated or labels))
+
+
+def _inside_parts(inner: Match[str], pattern: Match[str]) -> bool:
+    return any(b <= inner.begin and inner.end <= e for b, e in pattern.parts)
 
 
 def _add(asks: list[Ask], clauses: list[Clause], ask: Ask) -> None:

@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 # clause boundaries: punctuation and spaces (recognisers often give spaces instead); not 、,
 # which lists the options of one question (非常满意、满意、一般)
-_BOUNDARY = re.compile(r"[\s,.?!;:~，。？！；：…“”\"'‘’()（）【】\[\]<>《》—\-]+")
+_BOUNDARY = re.compile(r"[\s,.?!;:~，。？！；：…“”\"'‘’()（）【】\[\]<>《》—]+")
 # a question particle ends a clause even without punctuation ("满意吗非常满意")
 _PARTICLE_SPLIT = re.compile(r"(?<=[吗呢嘛])(?=[^吗呢嘛啊呀吧的了么])")
 _QUESTION_END = re.compile(r"[?？]\s*$")
@@ -82,34 +82,45 @@ class Clause:
     end: float
     segment: int  # index of the segment it came from
     question: bool  # ends in a question mark or carries a question particle/pattern
+    said: str = ""  # the words as written in the transcript (case and 、 kept)
+    utterance_start: float = 0.0  # start of the whole segment (where a player seeks to)
+
+
+_PIECE = re.compile(_BOUNDARY.pattern.replace("[", "[^", 1).rstrip("+") + "+")
 
 
 def split_clauses(text: str, speaker: str, start: float, end: float, segment: int) -> list[Clause]:
     """Split an utterance into clauses; times are spread over the utterance by length."""
-    text = normalise(text).replace("、", "/")  # NFKC keeps 、; "/" is no boundary either
-    pieces: list[tuple[str, bool]] = []
-    for raw in re.split(r"(?<=[?？])", text):
-        marked = bool(_QUESTION_END.search(raw))
-        parts = [p for p in _BOUNDARY.split(raw) if p]
-        for i, part in enumerate(parts):
-            for sub in _PARTICLE_SPLIT.split(part):
-                if sub:
-                    pieces.append((sub, marked and i == len(parts) - 1))
-    total = sum(len(p) for p, _ in pieces) or 1
+    original = unicodedata.normalize("NFKC", text)
+    lowered = original.lower().replace("、", "/")  # "/" is no boundary: 非常满意/满意/一般
+    if len(lowered) != len(original):  # a rare letter whose lower case is longer
+        original = lowered
+    pieces: list[tuple[int, int, bool]] = []
+    for run in _PIECE.finditer(lowered):
+        marked = "?" in lowered[run.end() : run.end() + 3]
+        at = run.start()
+        for sub in _PARTICLE_SPLIT.split(run.group()):
+            if sub:
+                pieces.append((at, at + len(sub), marked and at + len(sub) == run.end()))
+            at += len(sub)
+    total = sum(b - a for a, b, _ in pieces) or 1
     clauses, done = [], 0
     span = max(end - start, 0.0)
-    for piece, marked in pieces:
-        at = start + span * done / total
-        done += len(piece)
+    for begin, stop, marked in pieces:
+        piece = lowered[begin:stop]
+        at_s = start + span * done / total
+        done += stop - begin
         clauses.append(
             Clause(
                 text=piece,
                 sound=sound(piece),
                 speaker=speaker,
-                start=round(at, 2),
+                start=round(at_s, 2),
                 end=round(start + span * done / total, 2),
                 segment=segment,
                 question=marked or bool(_QUESTION_WORDS.search(piece)),
+                said=original[begin:stop],
+                utterance_start=start,
             )
         )
     return clauses
@@ -153,15 +164,37 @@ class Match(Generic[T]):
     begin: int
     end: int
     text: str
+    # a pattern's matched parts, without its gaps ("结账…跟…说的": 结账, 跟, 说的)
+    parts: tuple[tuple[int, int], ...] = ()
 
 
-def _pattern(phrase: str) -> str:
+@dataclass(frozen=True)
+class _Pattern(Generic[T]):
+    """A phrase with gaps or alternatives, and the symbols its first and last parts start
+    with: a clause holding none of either cannot match, and is skipped cheaply."""
+
+    regex: re.Pattern[str]
+    label: T
+    first: frozenset[str]
+    last: frozenset[str]
+
+    def could_match(self, form: str) -> bool:
+        return not self.first.isdisjoint(form) and not self.last.isdisjoint(form)
+
+
+def _pattern(phrase: str, label: T) -> _Pattern[T]:
     """A phrase's regex over sound forms: ``*`` is up to 12 characters, ``a|b`` either."""
     parts = []
     for part in phrase.split("*"):
         options = sorted((sound(normalise(o)) for o in part.split("|") if o), key=len, reverse=True)
-        parts.append("(?:" + "|".join(map(re.escape, options)) + ")")
-    return ".{0,12}?".join(parts)
+        parts.append(options)
+    regex = ".{0,12}?".join("(" + "|".join(map(re.escape, o)) + ")" for o in parts)
+    return _Pattern(
+        re.compile(regex),
+        label,
+        frozenset(o[0] for o in parts[0] if o),
+        frozenset(o[0] for o in parts[-1] if o),
+    )
 
 
 class Lexicon(Generic[T]):
@@ -175,13 +208,13 @@ class Lexicon(Generic[T]):
         items = list(entries.items()) if isinstance(entries, Mapping) else list(entries)
         self._labels: dict[str, T] = {}
         self._spelled: dict[str, set[str]] = {}  # sound form → the phrases as written
-        self._patterns: list[tuple[re.Pattern[str], T]] = []
+        self._patterns: list[_Pattern[T]] = []
         literals: list[str] = []
         for phrase, label in items:
             if not phrase:
                 continue
             if "*" in phrase or "|" in phrase:
-                self._patterns.append((re.compile(_pattern(phrase)), label))
+                self._patterns.append(_pattern(phrase, label))
                 continue
             key = sound(normalise(phrase))
             self._spelled.setdefault(key, set()).add(normalise(phrase))
@@ -212,11 +245,12 @@ class Lexicon(Generic[T]):
                 ):
                     continue
                 found.append(Match(self._labels[key], m.start(), m.end(), said))
-        for regex, label in self._patterns:
-            found += [
-                Match(label, m.start(), m.end(), text[m.start() : m.end()])
-                for m in regex.finditer(form)
-            ]
+        for pattern in self._patterns:
+            if pattern.could_match(form):
+                found += [
+                    Match(pattern.label, m.start(), m.end(), text[m.start() : m.end()])
+                    for m in pattern.regex.finditer(form)
+                ]
         if self._patterns and len(found) > 1:
             found = _leftmost_longest(found)
         return found
@@ -235,11 +269,21 @@ class Lexicon(Generic[T]):
                 ):
                     continue
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
-        for regex, label in self._patterns:
-            found += [
-                (Match(label, m.start(), m.end(), text[m.start() : m.end()]), False)
-                for m in regex.finditer(form)
-            ]
+        for pattern in self._patterns:
+            if pattern.could_match(form):
+                found += [
+                    (
+                        Match(
+                            pattern.label,
+                            m.start(),
+                            m.end(),
+                            text[m.start() : m.end()],
+                            tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1)),
+                        ),
+                        False,
+                    )
+                    for m in pattern.regex.finditer(form)
+                ]
         return found
 
     def search(self, clause: Clause | str) -> Match[T] | None:
