@@ -195,11 +195,6 @@ def test_a_bare_yes_key_is_refused_naming_the_question() -> None:
         parse_template(data, "yes.yaml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scorer gap: the message names the key as 1/True, not yes, and does not point to "
-    "yes_words; template.py's _read_yaml or _explain would have to map boolean keys back",
-)
 def test_a_bare_yes_key_error_points_to_yes_words() -> None:
     with pytest.raises(TemplateError, match="yes_words"):
         parse_template(yaml.safe_load(YES_AS_A_KEY), "yes.yaml")
@@ -570,12 +565,11 @@ def test_complaint_followup_call_with_lapses() -> None:
     assert score.csi == 0.0
 
 
-# ---------------------------------------------------------------- gaps the templates cannot close
-# These need changes in the scorer's modules (outcome.py, compliance.py, the lexicon); they are
-# strict xfails so that fixing the scorer turns them into ordinary tests.
+# ---------------------------------------------------------------- reminders and lost customers
+# Offering a visit is not re-arranging the call, declining it is not refusing the call, items
+# never reached are not lapses, and "您好久没来" greets nobody.
 
 
-@pytest.mark.xfail(strict=True, reason="outcome.py: 'what time suits you' books a visit here")
 def test_reminder_asking_when_the_customer_can_come_is_not_a_reschedule() -> None:
     score = score_transcript(
         call(
@@ -592,7 +586,6 @@ def test_reminder_asking_when_the_customer_can_come_is_not_a_reschedule() -> Non
     assert score.outcome == "completed"
 
 
-@pytest.mark.xfail(strict=True, reason="outcome.py: declining the booking is not refusing the call")
 def test_declining_the_appointment_is_not_a_refusal() -> None:
     score = score_transcript(
         call(
@@ -608,9 +601,6 @@ def test_declining_the_appointment_is_not_a_refusal() -> None:
     assert score.compliance["closing"].passed is True
 
 
-@pytest.mark.xfail(
-    strict=True, reason="compliance.py: only the survey items are null when a call ends early"
-)
 def test_reminder_items_not_reached_before_a_reschedule_are_null() -> None:
     score = score_transcript(
         call(
@@ -625,7 +615,6 @@ def test_reminder_items_not_reached_before_a_reschedule_are_null() -> None:
     assert score.compliance["appointment_offer"].passed is None
 
 
-@pytest.mark.xfail(strict=True, reason="text matching: 您好久没来 holds 您好 but greets nobody")
 def test_you_have_not_been_for_long_is_no_greeting() -> None:
     score = score_transcript(
         call(

@@ -180,6 +180,8 @@ def _missing(
         return None  # the customer ended the call before it was the moment to ask
     if name == "self_intro" and early and reached <= 1:
         return None  # the customer ended it before the agent could say who they are
+    if name not in ("greeting", "self_intro") and early:
+        return None  # a template's own items (due date, appointment offer…) were never reached
     return False
 
 

@@ -31,8 +31,14 @@ def _asks_before(asks: list[Ask], index: int) -> int:
     return sum(1 for a in asks if a.index < index and not a.followup)
 
 
-def _ends_survey(asks: list[Ask], at: int) -> bool:
-    """A "not now"/"wrong person" that came before the survey got going, and ended it."""
+def _ends_survey(asks: list[Ask], at: int, content_from: int | None = None) -> bool:
+    """A "not now"/"wrong person" that came before the survey got going, and ended it.
+
+    ``content_from``: where the agent began the call's business (a reminder's due date, …);
+    a "不用了" after it declines an offer, it does not end the call.
+    """
+    if content_from is not None and at > content_from:
+        return False
     return _asks_before(asks, at) <= 1 and _asks_after(asks, at) < _SURVEY_WENT_ON
 
 
@@ -57,7 +63,11 @@ def _first(heard: list[set[str]], clauses: list[Clause], label: str, speaker: st
 
 
 def judge_outcome(
-    clauses: list[Clause], asks: list[Ask], lang: Language, closing_heard: bool
+    clauses: list[Clause],
+    asks: list[Ask],
+    lang: Language,
+    closing_heard: bool,
+    content_from: int | None = None,
 ) -> Ending:
     """wrong_number > refused > reschedule > incomplete > completed, by what was said where."""
     heard = [{m.label for m in lang.outcome.find(c)} for c in clauses]
@@ -70,7 +80,7 @@ def judge_outcome(
         (Outcome.RESCHEDULE, "busy"),
     ):
         at = _first(heard, clauses, label, "customer")
-        if at is not None and _ends_survey(asks, at):
+        if at is not None and _ends_survey(asks, at, content_from):
             return Ending(outcome, at)
     at = _first(heard, clauses, "agent_reschedule", "agent")
     if at is not None and _ends_survey(asks, at) and len(asks) < 3:

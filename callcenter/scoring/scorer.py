@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from callcenter.ids import SCALE_SCORES, Outcome
+from callcenter.ids import SCALE_SCORES, CallbackKind, Outcome
 from callcenter.scoring.answers import rate_all
 from callcenter.scoring.complaints import find_complaints
 from callcenter.scoring.compliance import CallFacts, find_phrase, judge_compliance
@@ -14,6 +14,7 @@ from callcenter.scoring.metrics import call_metrics
 from callcenter.scoring.outcome import judge_outcome
 from callcenter.scoring.reading import find_asks, read_clauses
 from callcenter.scoring.template import Template, language, load_template
+from callcenter.scoring.text import Clause
 from callcenter.scoring.types import ComplianceResult, RatingFinding, Score, Transcript
 from callcenter.scoring.when import parse_callback_time
 
@@ -38,7 +39,7 @@ def score_transcript(
     closing_heard = closing is not None and (
         find_phrase(clauses, closing, template.items["closing"]) is not None
     )
-    ending = judge_outcome(clauses, asks, lang, closing_heard)
+    ending = judge_outcome(clauses, asks, lang, closing_heard, _content_from(clauses, template))
     facts = CallFacts(clauses, asks, ratings, complaints, ending.outcome, ending.at)
     compliance = judge_compliance(facts, template, lang)
 
@@ -76,6 +77,25 @@ def score_transcript(
             for q, r in ratings.items()
         },
     )
+
+
+SURVEY_KINDS = (CallbackKind.SERVICE_3DC, CallbackKind.SALES_7DC)
+# what any call opens with; the call's own business comes after
+_OPENING_ITEMS = ("greeting", "self_intro", "convenience_check")
+
+
+def _content_from(clauses: list[Clause], template: Template) -> int | None:
+    """Where the agent first said something of the call's business beyond the opening (for
+    reminders and follow-ups; a survey's business is its questions, judged by the asks)."""
+    if template.spec.kind in SURVEY_KINDS:
+        return None
+    found = [
+        hit[0]
+        for name, item in template.spec.compliance.items()
+        if item.kind == "phrase" and name not in _OPENING_ITEMS and name != "closing"
+        if (hit := find_phrase(clauses, item, template.items[name])) is not None
+    ]
+    return min(found, default=None)
 
 
 def qa_score(compliance: Mapping[str, ComplianceResult], template: Template) -> float:

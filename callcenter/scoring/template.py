@@ -56,10 +56,10 @@ class ItemSpec(_Strict):
     scope: Literal["clause", "turn"] = "clause"  # turn: the agent's utterances run together
     question: bool = False  # the phrase must be in a question
     not_in_questions: bool = False  # words inside a rated survey question do not count
+    whole_words: bool = False  # a phrase must not cut through a word (您好久没来 greets nobody)
     phrases: Phrases = []
     record: Phrases = []  # kind promise: what recording the complaint sounds like
     promise: Phrases = []  # kind promise: what promising a follow-up sounds like
-    required: bool = True  # False: the item only applies when its phrases are heard
 
     @model_validator(mode="after")
     def _phrases_for_kind(self) -> ItemSpec:
@@ -131,7 +131,15 @@ def _read_yaml(path: Path) -> Any:
 def _explain(path: Path, exc: ValidationError) -> TemplateError:
     problems = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(整个文件)"
+        loc = error["loc"]
+        if error["type"] == "invalid_key" and isinstance(error.get("input"), bool):
+            key = ".".join(str(part) for part in loc[:-1])
+            word = "yes" if error["input"] else "no"
+            problems.append(
+                f"{key}: 键 {word}: 被 YAML 读成了布尔值,请改用 {word}_words(或给键加引号)"
+            )
+            continue
+        key = ".".join(str(part) for part in loc) or "(整个文件)"
         problems.append(f"{key}: {error['msg']}")
     return TemplateError(f"模板文件 {path.name} 有误 — " + "; ".join(problems))
 
@@ -219,7 +227,7 @@ def compile_template(spec: TemplateSpec) -> Template:
     """Compile a validated template's phrases into lexicons."""
     shared = language()
     items = {
-        name: Lexicon(dict.fromkeys(item.phrases, name))
+        name: Lexicon(dict.fromkeys(item.phrases, name), whole_words=item.whole_words)
         for name, item in spec.compliance.items()
         if item.phrases
     }

@@ -201,10 +201,16 @@ class Lexicon(Generic[T]):
     """Phrases with labels, found by sound in clauses, leftmost-longest and non-overlapping."""
 
     def __init__(
-        self, entries: Mapping[str, T] | Iterable[tuple[str, T]], *, min_misheard: int = 2
+        self,
+        entries: Mapping[str, T] | Iterable[tuple[str, T]],
+        *,
+        min_misheard: int = 2,
+        whole_words: bool = False,
     ) -> None:
-        """``min_misheard``: shortest phrase that may match a homophone rather than its letters."""
+        """``min_misheard``: shortest phrase that may match a homophone rather than its letters;
+        ``whole_words``: a match must begin and end where words do."""
         self._min_misheard = min_misheard
+        self._whole_words = whole_words
         items = list(entries.items()) if isinstance(entries, Mapping) else list(entries)
         self._labels: dict[str, T] = {}
         self._spelled: dict[str, set[str]] = {}  # sound form → the phrases as written
@@ -253,6 +259,9 @@ class Lexicon(Generic[T]):
                 ]
         if self._patterns and len(found) > 1:
             found = _leftmost_longest(found)
+        if self._whole_words and found:
+            bounds = _word_bounds(text)
+            found = [m for m in found if m.begin in bounds and m.end in bounds]
         return found
 
     def find_all(self, clause: Clause | str) -> list[tuple[Match[T], bool]]:
