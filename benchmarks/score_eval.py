@@ -123,7 +123,7 @@ def print_report(title: str, report: Report) -> None:
     print(f"outcome               {report.outcome}")
     print(f"compliance (all)      {report.compliance()}")
     for item in SURVEY_ITEMS:
-        print(f"  {item:24s}{report.items[item]}")
+        print(f"  {item:26s}{report.items[item]}")
     print(f"ratings               {report.ratings}")
     print(
         f"complaint categories  P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f} "
