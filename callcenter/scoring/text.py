@@ -27,6 +27,12 @@ _BOUNDARY = re.compile(r"[\s,.?!;:~，。？！；：…“”\"'‘’()（）�
 # a question particle ends a clause even without punctuation ("满意吗非常满意")
 _PARTICLE_SPLIT = re.compile(r"(?<=[吗呢嘛])(?=[^吗呢嘛啊呀吧的了么])")
 _QUESTION_END = re.compile(r"[?？]\s*$")
+# recognised speech often has no punctuation at all: a long run is also split before the words
+# that start a new thought ("满意就是等得有点久" → "满意" | "就是等得有点久")
+_LONG_RUN = 12
+_DISCOURSE_SPLIT = re.compile(
+    r"(?<=.{2})(?=就是|但是|不过|然后|而且|还有就是|结果|所以|因为|后来|另外|对了|说是|我觉得|总的来说)"
+)
 _QUESTION_WORDS = re.compile(
     r"[吗呢嘛么]$|吧$|有没有|是不是|对不对|好不好|行不行|可不可以|能不能|方不方便|满不满意|"
     r"怎么样|如何|多少|什么|哪|几|还是|是否|有无|[吗呢]"
@@ -99,7 +105,10 @@ def split_clauses(text: str, speaker: str, start: float, end: float, segment: in
     for run in _PIECE.finditer(lowered):
         marked = "?" in lowered[run.end() : run.end() + 3]
         at = run.start()
-        for sub in _PARTICLE_SPLIT.split(run.group()):
+        subs = _PARTICLE_SPLIT.split(run.group())
+        if len(run.group()) > _LONG_RUN:
+            subs = [piece for sub in subs for piece in _DISCOURSE_SPLIT.split(sub)]
+        for sub in subs:
             if sub:
                 pieces.append((at, at + len(sub), marked and at + len(sub) == run.end()))
             at += len(sub)
