@@ -249,26 +249,11 @@ class Lexicon(Generic[T]):
 
     def find(self, clause: Clause | str) -> list[Match[T]]:
         """Every match in ``clause``, in order, longest first where they overlap."""
-        text = clause.text if isinstance(clause, Clause) else normalise(clause)
-        form = clause.sound if isinstance(clause, Clause) else sound(text)
-        found: list[Match[T]] = []
-        if self._regex is not None:
-            for m in self._regex.finditer(form):
-                key, said = m.group(), text[m.start() : m.end()]
-                if said not in self._spelled[key] and (
-                    len(key) < self._min_misheard or not misheard(text, m.start(), m.end())
-                ):
-                    continue
-                found.append(Match(self._labels[key], m.start(), m.end(), said))
-        for pattern in self._patterns:
-            if pattern.could_match(form):
-                found += [
-                    Match(pattern.label, m.start(), m.end(), text[m.start() : m.end()])
-                    for m in pattern.regex.finditer(form)
-                ]
+        found = [match for match, _plain in self.find_all(clause)]
         if self._patterns and len(found) > 1:
             found = _leftmost_longest(found)
         if self._whole_words and found:
+            text = clause.text if isinstance(clause, Clause) else normalise(clause)
             bounds = _word_bounds(text)
             found = [m for m in found if m.begin in bounds and m.end in bounds]
         return found
