@@ -51,7 +51,12 @@ def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | Non
         for match in lang.scale.find(clause):
             if match.label == Answer.UNKNOWN:
                 vague = vague or (Answer.UNKNOWN, clause)
-            elif clear is None or correcting:
+            elif (
+                clear is None
+                or correcting
+                # "满意,非常满意": the customer turns it up in the same breath
+                or (clear[0] == Answer.SATISFIED and match.label == Answer.VERY_SATISFIED)
+            ):
                 clear = (match.label, clause)
     if clear is None:
         clear = _evaluative_value(span, lang)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from callcenter.ids import ComplaintCategory
 from callcenter.scoring.template import Language
 from callcenter.scoring.text import Clause
@@ -24,10 +26,16 @@ QUESTION_CATEGORY = {
 }
 
 
+# "没乱收费", "冇乱推销", "从来不推销": the problem is denied
+_DENIED = re.compile(r"(没有|没|冇|不|无|未|从没|从不|也没|都没|并没|又冇|又没)$")
+
+
 def _categories(clause: Clause, lang: Language) -> list[str]:
     praise = lang.not_a_problem.find(clause)
     found = []
     for match in lang.complaints.find(clause):
+        if _DENIED.search(clause.text[: match.begin]) and clause.text[match.begin] not in "不没":
+            continue
         # "一点都不贵", "没等多久": the problem word stands inside longer praise; but in
         # "没弄干净" the praise word 干净 stands inside the longer complaint
         if any(

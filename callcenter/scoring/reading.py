@@ -106,7 +106,9 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
             continue
         if not clause.question:
             continue
-        own = _cues(clause, template)
+        sorry = lang.apology.last(clause)
+        # "很抱歉让您久等了…您觉得顾问怎么样" arrives as one clause: the question follows
+        own = _cues(clause.text[sorry.end :] if sorry else clause, template)
         if own:
             asked = [(i, qid) for qid in own]
         else:

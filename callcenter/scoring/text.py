@@ -72,9 +72,19 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+# "干不干净", "有没有", "满不满意": a question form; its 不/没 negates nothing
+_A_NOT_A = re.compile(r"(.)([不没冇])\1")
+NEUTRAL_SYMBOL = "\u2205"
+
+
 def sound(text: str) -> str:
     """The sound form of ``text`` (same length, one symbol per character)."""
-    return "".join(map(_sound_char, text))
+    form = "".join(map(_sound_char, text))
+    if "不" in text or "没" in text or "冇" in text:
+        for m in _A_NOT_A.finditer(text):
+            at = m.start(2)
+            form = form[:at] + NEUTRAL_SYMBOL + form[at + 1 :]
+    return form
 
 
 @dataclass(frozen=True, slots=True)
