@@ -41,16 +41,32 @@ _CORRECTION = Lexicon.of(
 )
 
 
+# the customer's verdict after weighing things up ("…我只能讲一般", "算一般吧", "总的来说满意")
+_VERDICT = re.compile(
+    r"(算|算是|只能讲|只能说|总的来说|总体|整体|总之|所以|那就|就给|给个|打个|我讲|我说)$"
+)
+
+
 def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | None:
-    """The first clear scale answer (later clauses explain it) unless the customer corrects it."""
+    """The first clear scale answer (later clauses explain it), unless the customer corrects
+    it or gives a verdict; the scale's own words (满意, 一般) before plain praise (挺好)."""
     clear: tuple[str, Clause] | None = None
     vague: tuple[str, Clause] | None = None
+    verdict: tuple[str, Clause] | None = None
     correcting = False
     for clause in span:
         correcting = correcting or _CORRECTION.search(clause) is not None
         for match in lang.scale.find(clause):
+            if match.label != Answer.UNKNOWN and _VERDICT.search(clause.text[: match.begin]):
+                verdict = (match.label, clause)
             if match.label == Answer.UNKNOWN:
                 vague = vague or (Answer.UNKNOWN, clause)
+            elif (
+                clear is not None
+                and not _SCALE_WORD.search(clear[1].text)
+                and (_SCALE_WORD.search(match.text))
+            ):
+                clear = (match.label, clause)  # "态度蛮好…一般" — the scale's word decides
             elif (
                 clear is None
                 or correcting
@@ -58,6 +74,8 @@ def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | Non
                 or (clear[0] == Answer.SATISFIED and match.label == Answer.VERY_SATISFIED)
             ):
                 clear = (match.label, clause)
+    if verdict is not None:
+        return verdict
     if clear is None:
         clear = _evaluative_value(span, lang)
     return clear or vague
@@ -79,6 +97,7 @@ def _evaluative_value(span: list[Clause], lang: Language) -> tuple[str, Clause] 
     return None
 
 
+_SCALE_WORD = re.compile(r"满意|一般")
 _NEGATED = re.compile(r"(没有|没|不|未|无|不用|不会)$")
 _STRONG = re.compile(r"(非常|特别|十分|超级|相当|太|好|真|极其)(的)?$")
 
