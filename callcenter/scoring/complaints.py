@@ -27,7 +27,9 @@ QUESTION_CATEGORY = {
 
 
 # "没乱收费", "冇乱推销", "从来不推销": the problem is denied
-_DENIED = re.compile(r"(没有|没|冇|不|无|未|从没|从不|也没|都没|并没|又冇|又没)$")
+_DENIED = re.compile(
+    r"(没有|没|冇|冇得|莫得|不|无|未|从没|从不|也没|都没|并没|又冇|又没)(乱|再|怎么|太|跟我|给我|有)?$"
+)
 
 
 def _categories(clause: Clause, lang: Language) -> list[str]:

@@ -196,6 +196,14 @@ class _Pattern(Generic[T]):
     label: T
     first: frozenset[str]
     last: frozenset[str]
+    # per part, its one-character options as written: they must match exactly ("又" ≠ "油")
+    singles: tuple[frozenset[str], ...] = ()
+
+    def spelled_right(self, text: str, parts: tuple[tuple[int, int], ...]) -> bool:
+        return all(
+            end - begin != 1 or text[begin] in single
+            for (begin, end), single in zip(parts, self.singles, strict=False)
+        )
 
     def could_match(self, form: str) -> bool:
         return not self.first.isdisjoint(form) and not self.last.isdisjoint(form)
@@ -203,16 +211,18 @@ class _Pattern(Generic[T]):
 
 def _pattern(phrase: str, label: T) -> _Pattern[T]:
     """A phrase's regex over sound forms: ``*`` is up to 12 characters, ``a|b`` either."""
-    parts = []
+    parts, singles = [], []
     for part in phrase.split("*"):
-        options = sorted((sound(normalise(o)) for o in part.split("|") if o), key=len, reverse=True)
-        parts.append(options)
+        written = [normalise(o) for o in part.split("|") if o]
+        parts.append(sorted((sound(o) for o in written), key=len, reverse=True))
+        singles.append(frozenset(o for o in written if len(o) == 1))
     regex = ".{0,12}?".join("(" + "|".join(map(re.escape, o)) + ")" for o in parts)
     return _Pattern(
         re.compile(regex),
         label,
         frozenset(o[0] for o in parts[0] if o),
         frozenset(o[0] for o in parts[-1] if o),
+        tuple(singles),
     )
 
 
@@ -283,20 +293,19 @@ class Lexicon(Generic[T]):
                     continue
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
         for pattern in self._patterns:
-            if pattern.could_match(form):
-                found += [
-                    (
-                        Match(
-                            pattern.label,
-                            m.start(),
-                            m.end(),
-                            text[m.start() : m.end()],
-                            tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1)),
-                        ),
-                        False,
+            if not pattern.could_match(form):
+                continue
+            for m in pattern.regex.finditer(form):
+                parts = tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                if pattern.spelled_right(text, parts):
+                    found.append(
+                        (
+                            Match(
+                                pattern.label, m.start(), m.end(), text[m.start() : m.end()], parts
+                            ),
+                            False,
+                        )
                     )
-                    for m in pattern.regex.finditer(form)
-                ]
         return found
 
     def search(self, clause: Clause | str) -> Match[T] | None:
