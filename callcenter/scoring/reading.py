@@ -116,7 +116,8 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
         followup = (
             not asked
             and asks
-            and lang.scale_offer.search(clause) is not None
+            # the offer may sit earlier in the breath: "那我帮您记满意,可以吗?"
+            and any(lang.scale_offer.search(c) is not None for c in clauses[breath : i + 1])
             and _customer_spoke_since(clauses, asks[-1].index, i)
         )
         if followup:

@@ -82,8 +82,8 @@ def sound(text: str) -> str:
     form = "".join(map(_sound_char, text))
     if "不" in text or "没" in text or "冇" in text:
         for m in _A_NOT_A.finditer(text):
-            at = m.start(2)
-            form = form[:at] + NEUTRAL_SYMBOL + form[at + 1 :]
+            at = m.start(2)  # the 不 and the repeat: "干不干净" holds no "干净", no "不干净"
+            form = form[:at] + NEUTRAL_SYMBOL * 2 + form[at + 2 :]
     return form
 
 
