@@ -46,12 +46,17 @@ def _with_speaker(clause: Clause, speaker: str) -> Clause:
 
 
 def _is_bare_answer(clause: Clause, lang: Language) -> bool:
-    """A short clause that is only an answer ("非常满意", "有的", "还行吧")."""
-    if len(clause.text) > 8 or "您" in clause.text or "请问" in clause.text:
+    """A clause that opens with an answer and has nothing of the agent's about it ("非常满意",
+    "有的", "差不多一千一百多一点")."""
+    if any(marker in clause.text for marker in _AGENT_MARKERS):
         return False
     for lexicon in (lang.scale, lang.yes_no):
         matches = lexicon.find(clause)
-        if matches and sum(m.end - m.begin for m in matches) >= len(clause.text) - 2:
+        if matches and (
+            matches[0].begin == 0
+            and len(matches[0].text) >= 2
+            or sum(m.end - m.begin for m in matches) >= len(clause.text) - 2
+        ):
             return True
     return False
 
