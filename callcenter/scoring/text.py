@@ -295,7 +295,12 @@ class Lexicon(Generic[T]):
         for pattern in self._patterns:
             if not pattern.could_match(form):
                 continue
-            for m in pattern.regex.finditer(form):
+            # from every place the pattern can start, not only the leftmost: "最后结账跟这个
+            # 差不多" also matches from 结账, which holds the cue 结账 in the pattern's own parts
+            for at in (i for i, symbol in enumerate(form) if symbol in pattern.first):
+                m = pattern.regex.match(form, at)
+                if m is None:
+                    continue
                 parts = tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
                 if pattern.spelled_right(text, parts):
                     found.append(
