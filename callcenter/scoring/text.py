@@ -190,7 +190,7 @@ class Match(Generic[T]):
 @dataclass(frozen=True)
 class _Pattern(Generic[T]):
     """A phrase with gaps or alternatives, and the symbols its first and last parts start
-    with: a clause holding none of either cannot match, and is skipped cheaply."""
+    with: a clause holding none of either cannot match, and is skipped cheaply (Lexicon)."""
 
     regex: re.Pattern[str]
     label: T
@@ -204,9 +204,6 @@ class _Pattern(Generic[T]):
             end - begin != 1 or text[begin] in single
             for (begin, end), single in zip(parts, self.singles, strict=False)
         )
-
-    def could_match(self, form: str) -> bool:
-        return not self.first.isdisjoint(form) and not self.last.isdisjoint(form)
 
 
 def _pattern(phrase: str, label: T) -> _Pattern[T]:
@@ -256,6 +253,11 @@ class Lexicon(Generic[T]):
             if key not in self._labels:  # the first label given for a sound wins
                 self._labels[key] = label
                 literals.append(key)
+        # the patterns that can start with each symbol: a clause looks up only its own symbols
+        self._by_first: dict[str, list[int]] = {}
+        for n, pattern in enumerate(self._patterns):
+            for symbol in pattern.first:
+                self._by_first.setdefault(symbol, []).append(n)
         literals.sort(key=len, reverse=True)  # alternation tries longer phrases first
         self._regex = re.compile("|".join(map(re.escape, literals))) if literals else None
 
@@ -292,8 +294,10 @@ class Lexicon(Generic[T]):
                 ):
                     continue
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
-        for pattern in self._patterns:
-            if not pattern.could_match(form):
+        symbols = set(form)
+        candidates = sorted({n for s in symbols for n in self._by_first.get(s, ())})
+        for pattern in (self._patterns[n] for n in candidates):
+            if pattern.last.isdisjoint(symbols):
                 continue
             # from every place the pattern can start, not only the leftmost: "最后结账跟这个
             # 差不多" also matches from 结账, which holds the cue 结账 in the pattern's own parts
