@@ -302,15 +302,15 @@ class Lexicon(Generic[T]):
             # from every place the pattern can start, not only the leftmost: "最后结账跟这个
             # 差不多" also matches from 结账, which holds the cue 结账 in the pattern's own parts
             for at in (i for i, symbol in enumerate(form) if symbol in pattern.first):
-                m = pattern.regex.match(form, at)
-                if m is None:
+                hit = pattern.regex.match(form, at)
+                if hit is None:
                     continue
-                parts = tuple(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                parts = tuple(hit.span(g) for g in range(1, (hit.lastindex or 0) + 1))
                 if pattern.spelled_right(text, parts):
                     found.append(
                         (
                             Match(
-                                pattern.label, m.start(), m.end(), text[m.start() : m.end()], parts
+                                pattern.label, hit.start(), hit.end(), text[hit.start() : hit.end()], parts
                             ),
                             False,
                         )
