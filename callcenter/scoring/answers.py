@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from callcenter.ids import Answer
 from callcenter.scoring.reading import Ask
 from callcenter.scoring.template import Language, Question, Template
-from callcenter.scoring.text import Clause, Lexicon, Match
+from callcenter.scoring.text import Clause, Lexicon
 
 SCALE = (Answer.VERY_SATISFIED, Answer.SATISFIED, Answer.NEUTRAL, Answer.DISSATISFIED)
 
@@ -102,24 +102,47 @@ _NEGATED = re.compile(r"(没有|没|不|未|无|不用|不会)$")
 _STRONG = re.compile(r"(非常|特别|十分|超级|相当|太|好|真|极其)(的)?$")
 
 
+# a bare "嗯" is half an answer: a clearer word after it in the same turn decides
+_WEAK = frozenset({"嗯", "嗯嗯", "哦", "啊", "是"})
+# "报了", "讲过", "给了的" — the customer echoes the question's verb
+_ECHO_YES = re.compile(r"^(.{1,2}?)[了过](的|啊|呀|嘛)?$|^(.{1,2}?)[了过]")
+_ECHO_NO = re.compile(r"^(没有|没|冇|木有)(.{1,2})")
+
+
+def _flip(value: str) -> str:
+    return Answer.NO if value == Answer.YES else Answer.YES
+
+
 def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[str, Clause] | None:
-    """The first clause that says yes or no decides (later clauses explain); last word in it."""
+    """Yes or no: the question's own words anywhere in the answer ("又坏了", "修好了"), else the
+    first clause that says yes or no (later clauses explain), else an echo of its verb."""
     inverted = question.inverted.search(ask) is not None
     for clause in span:
-        matches: list[Match[str]] = question.answers.find(clause)
-        if not matches:
-            continue
-        last = matches[-1]
-        value = last.label
-        own = any(m.begin == last.begin for m in question.own_answers.find(clause))
-        if own and _NEGATED.search(clause.text[: last.begin]):
-            # "没有重复维修", "没再出现": the question's own problem words, negated
-            value = Answer.YES if value == Answer.NO else Answer.NO
-        elif inverted and not own:
-            # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = done
-            # right); the question's own phrases ("修好了", "又坏了") mean what they say
-            value = Answer.NO if value == Answer.YES else Answer.YES
-        return value, clause
+        own = question.own_answers.find(clause)
+        if own:
+            value = own[0].label
+            if _NEGATED.search(clause.text[: own[0].begin]):
+                value = _flip(value)  # "没有重复维修", "没再出现": negated problem words
+            return value, clause
+    weak: tuple[str, Clause] | None = None
+    for clause in span:
+        strong = [m for m in question.answers.find(clause) if m.text not in _WEAK]
+        if strong:
+            value = strong[0].label
+            # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = right)
+            return (_flip(value) if inverted else value), clause
+        if weak is None and question.answers.find(clause):
+            weak = (_flip(Answer.YES) if inverted else Answer.YES), clause
+    if weak is not None:
+        return weak
+    for clause in span[:1]:
+        no = _ECHO_NO.match(clause.text)
+        if no and no.group(2)[0] in ask.text:
+            return (_flip(Answer.NO) if inverted else Answer.NO), clause
+        yes = _ECHO_YES.match(clause.text)
+        stem = yes and (yes.group(1) or yes.group(3))
+        if stem and stem[0] in ask.text and stem not in ("没", "没有"):
+            return (_flip(Answer.YES) if inverted else Answer.YES), clause
     return None
 
 

@@ -134,7 +134,33 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
         for index, qid in asked:
             _add(asks, clauses, Ask(qid, index, clauses[index]))
         breath = i + 1
+    _cut_off(clauses, asks, breath, template, lang)
     return asks
+
+
+def _cut_off(
+    clauses: list[Clause], asks: list[Ask], breath: int, template: Template, lang: Language
+) -> None:
+    """A question the line cut off ("那交车时等待的时间您—" "喂?喂?") was still asked."""
+    tail = clauses[breath:]
+    named = [
+        (breath + k, q)
+        for k, c in enumerate(tail)
+        if c.speaker == "agent"
+        for q in _cues(c, template)
+    ]
+    after = [c for c in tail if c.speaker != "agent"]
+    dropped = all(
+        not c.text.strip("喂?") or any(m.label == "dropped" for m in lang.outcome.find(c))
+        for c in after
+    )
+    if (
+        named
+        and dropped
+        and not any(a.question == named[-1][1] and a.index >= breath for a in asks)
+    ):
+        index, qid = named[-1]
+        asks.append(Ask(qid, index, clauses[index]))
 
 
 def _breath_cue(

@@ -310,7 +310,11 @@ class Lexicon(Generic[T]):
                     found.append(
                         (
                             Match(
-                                pattern.label, hit.start(), hit.end(), text[hit.start() : hit.end()], parts
+                                pattern.label,
+                                hit.start(),
+                                hit.end(),
+                                text[hit.start() : hit.end()],
+                                parts,
                             ),
                             False,
                         )
