@@ -196,30 +196,33 @@ class _Pattern(Generic[T]):
     label: T
     first: frozenset[str]
     last: frozenset[str]
-    # per part, its one-character options as written: they must match exactly ("又" ≠ "油")
-    singles: tuple[frozenset[str], ...] = ()
+    # per part, its options as written: a part heard as a sound-alike must be a plausible
+    # mishearing, and a one-character part must match exactly ("又" ≠ "油", "话了" ≠ "划了")
+    written: tuple[frozenset[str], ...] = ()
 
     def spelled_right(self, text: str, parts: tuple[tuple[int, int], ...]) -> bool:
-        return all(
-            end - begin != 1 or text[begin] in single
-            for (begin, end), single in zip(parts, self.singles, strict=False)
-        )
+        for (begin, end), options in zip(parts, self.written, strict=False):
+            if text[begin:end] in options:
+                continue
+            if end - begin < 2 or not misheard(text, begin, end):
+                return False
+        return True
 
 
 def _pattern(phrase: str, label: T) -> _Pattern[T]:
     """A phrase's regex over sound forms: ``*`` is up to 12 characters, ``a|b`` either."""
-    parts, singles = [], []
+    parts, written = [], []
     for part in phrase.split("*"):
-        written = [normalise(o) for o in part.split("|") if o]
-        parts.append(sorted((sound(o) for o in written), key=len, reverse=True))
-        singles.append(frozenset(o for o in written if len(o) == 1))
+        options = [normalise(o) for o in part.split("|") if o]
+        parts.append(sorted((sound(o) for o in options), key=len, reverse=True))
+        written.append(frozenset(options))
     regex = ".{0,12}?".join("(" + "|".join(map(re.escape, o)) + ")" for o in parts)
     return _Pattern(
         re.compile(regex),
         label,
         frozenset(o[0] for o in parts[0] if o),
         frozenset(o[0] for o in parts[-1] if o),
-        tuple(singles),
+        tuple(written),
     )
 
 
