@@ -19,6 +19,7 @@ class Rating:
     value: str
     asked: Clause
     answer: Clause | None  # the clause the value came from
+    turn: tuple[Clause, ...] = ()  # the customer's whole answer
 
 
 def answer_span(clauses: list[Clause], asks: list[Ask], k: int) -> list[Clause]:
@@ -199,7 +200,7 @@ def rate_all(
         for n, (k, question) in enumerate(zip(group, questions, strict=True)):
             if question.rated:
                 own = [span[n]] if split else span
-                _keep(ratings, question, asks[k], rate(question, asks[k], own, lang))
+                _keep(ratings, question, asks[k], rate(question, asks[k], own, lang), own)
     return ratings
 
 
@@ -208,6 +209,7 @@ def _keep(
     question: Question,
     ask: Ask,
     result: tuple[str, Clause | None] | None,
+    turn: list[Clause],
 ) -> None:
     previous = ratings.get(question.id)
     if result is None:
@@ -224,7 +226,7 @@ def _keep(
         and value not in SCALE
     ):
         return  # the scale part was answered; a later yes/no does not replace it
-    ratings[question.id] = Rating(question.id, value, ask.clause, clause)
+    ratings[question.id] = Rating(question.id, value, ask.clause, clause, tuple(turn))
 
 
 def is_negative(question: Question, value: str) -> bool:

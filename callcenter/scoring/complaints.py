@@ -72,3 +72,36 @@ def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFind
                     category, clause.said or clause.text, clause.utterance_start
                 )
     return list(complaints.values())
+
+
+# a reason given with a negative answer: something concrete went wrong ("等了两个多钟头")
+_REASON = re.compile(
+    r"太|没|不|又|还是|老是|总是|慢|久|贵|脏|差|乱|坏|钟头|小时|半天|几次|两次|好几"
+)
+
+
+def complaints_from_answers(
+    answers: list[tuple[str, list[Clause]]], found: list[ComplaintFinding], lang: Language
+) -> list[ComplaintFinding]:
+    """Negative answers that go on to say what went wrong, filed under the question's topic
+    when the words themselves name no category ("不太满意,前前后后跑了三趟")."""
+    have = {c.category for c in found}
+    extra: list[ComplaintFinding] = []
+    for question, clauses in answers:
+        category = QUESTION_CATEGORY.get(question)
+        if category is None or category in have:
+            continue
+        for clause in clauses:
+            if _categories(clause, lang) or lang.outcome.find(clause):
+                continue  # its own words name the problem, or it is "先不说了" and the like
+            bare = lang.scale.find(clause)
+            rest = clause.text
+            for match in bare:  # the rating words themselves are not the reason
+                rest = rest.replace(match.text, "")
+            if len(rest) >= 3 and _REASON.search(rest) and not lang.not_a_problem.find(clause):
+                extra.append(
+                    ComplaintFinding(category, clause.said or clause.text, clause.utterance_start)
+                )
+                have.add(category)
+                break
+    return extra

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.ids import SCALE_SCORES, CallbackKind, Outcome
-from callcenter.scoring.answers import rate_all
-from callcenter.scoring.complaints import find_complaints
+from callcenter.scoring.answers import is_negative, rate_all
+from callcenter.scoring.complaints import complaints_from_answers, find_complaints
 from callcenter.scoring.compliance import CallFacts, find_phrase, judge_compliance
 from callcenter.scoring.metrics import call_metrics
 from callcenter.scoring.outcome import judge_outcome
@@ -35,6 +35,16 @@ def score_transcript(
     asks = find_asks(clauses, template, lang)
     ratings = rate_all(clauses, asks, template, lang)
     complaints = find_complaints(clauses, lang)
+    complaints += complaints_from_answers(
+        [
+            (q, [c for c in r.turn if r.answer is None or c.start >= r.answer.start])
+            for q, r in ratings.items()
+            if is_negative(template.questions[q], r.value)
+        ],
+        complaints,
+        lang,
+    )
+    complaints.sort(key=lambda c: c.start)
     closing = template.spec.compliance.get("closing")
     closing_heard = closing is not None and (
         find_phrase(clauses, closing, template.items["closing"]) is not None
