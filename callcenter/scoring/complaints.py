@@ -76,7 +76,7 @@ def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFind
 
 # a reason given with a negative answer: something concrete went wrong ("等了两个多钟头")
 _REASON = re.compile(
-    r"太|没|不|又|还是|老是|总是|慢|久|贵|脏|差|乱|坏|钟头|小时|半天|几次|两次|好几"
+    r"太|没|不|又|还是|老是|总是|慢|久|贵|脏|差|乱|坏|钟头|小时|半天|几次|两次|好几|趟|才"
 )
 
 

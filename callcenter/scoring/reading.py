@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from callcenter.scoring.template import Language, Template
-from callcenter.scoring.text import Clause, Match, split_clauses
+from callcenter.scoring.text import Clause, Match, split_clauses, topic_clause
 from callcenter.scoring.types import Transcript
 
 # what only the agent says on these calls (used when the recogniser gave no speakers)
@@ -142,6 +142,12 @@ def _cut_off(
     clauses: list[Clause], asks: list[Ask], breath: int, template: Template, lang: Language
 ) -> None:
     """A question the line cut off ("那交车时等待的时间您—" "喂?喂?") was still asked."""
+    last_agent = max((i for i, c in enumerate(clauses) if c.speaker == "agent"), default=-1)
+    breath = last_agent
+    while breath > 0 and clauses[breath - 1].speaker == "agent":
+        breath -= 1
+    if last_agent < 0 or any(c.question for c in clauses[breath : last_agent + 1]):
+        return
     tail = clauses[breath:]
     named = [
         (breath + k, q)
@@ -214,6 +220,10 @@ def _cues(clause: Clause | str, template: Template) -> list[str]:
     """
     plain: list[Match[str]] = []
     patterns: list[Match[str]] = []
+    if isinstance(clause, Clause) and clause.topic_sound:
+        clause = dataclasses.replace(clause, sound=clause.topic_sound)
+    elif isinstance(clause, str):
+        clause = topic_clause(clause)
     for match, is_plain in template.cues.find_all(clause):
         (plain if is_plain else patterns).append(match)
     kept: list[Match[str]] = []

@@ -34,7 +34,7 @@ _DISCOURSE_SPLIT = re.compile(
     r"(?<=.{2})(?=就是|但是|不过|然后|而且|还有就是|结果|所以|因为|后来|另外|对了|说是|我觉得|总的来说)"
 )
 _QUESTION_WORDS = re.compile(
-    r"[吗呢嘛么]$|吧$|有没有|是不是|对不对|好不好|行不行|可不可以|能不能|方不方便|满不满意|"
+    r"[吗呢嘛么]$|吧$|[了过]没有?$|没有$|有没有|是不是|对不对|好不好|行不行|可不可以|能不能|方不方便|满不满意|"
     r"怎么样|如何|多少|什么|哪|几|还是|是否|有无|[吗呢]|(.)[不没]\1|(..)[不没]\2"
 )
 
@@ -77,10 +77,11 @@ _A_NOT_A = re.compile(r"(.)([不没冇])\1")
 NEUTRAL_SYMBOL = "\u2205"
 
 
-def sound(text: str) -> str:
-    """The sound form of ``text`` (same length, one symbol per character)."""
+def sound(text: str, *, mask_questions: bool = True) -> str:
+    """The sound form of ``text`` (same length, one symbol per character); A-not-A question
+    forms are masked unless ``mask_questions`` is off (the topic of a question is wanted)."""
     form = "".join(map(_sound_char, text))
-    if "不" in text or "没" in text or "冇" in text:
+    if mask_questions and ("不" in text or "没" in text or "冇" in text):
         for m in _A_NOT_A.finditer(text):
             at = m.start(2)  # the 不 and the repeat: "干不干净" holds no "干净", no "不干净"
             form = form[:at] + NEUTRAL_SYMBOL * 2 + form[at + 2 :]
@@ -99,7 +100,25 @@ class Clause:
     segment: int  # index of the segment it came from
     question: bool  # ends in a question mark or carries a question particle/pattern
     said: str = ""  # the words as written in the transcript (case and 、 kept)
+    topic_sound: str = ""  # the sound form with A-not-A forms kept ("干不干净" names cleanliness)
     utterance_start: float = 0.0  # start of the whole segment (where a player seeks to)
+
+
+def topic_clause(text: str) -> Clause:
+    """Words run together from several clauses, for finding which question they name."""
+    text = normalise(text)
+    form = sound(text, mask_questions=False)
+    return Clause(
+        text=text,
+        sound=form,
+        speaker="agent",
+        start=0.0,
+        end=0.0,
+        segment=-1,
+        question=False,
+        said=text,
+        topic_sound=form,
+    )
 
 
 _PIECE = re.compile(_BOUNDARY.pattern.replace("[", "[^", 1).rstrip("+") + "+")
@@ -139,6 +158,7 @@ def split_clauses(text: str, speaker: str, start: float, end: float, segment: in
                 segment=segment,
                 question=marked or bool(_QUESTION_WORDS.search(piece)),
                 said=original[begin:stop],
+                topic_sound=sound(piece, mask_questions=False),
                 utterance_start=start,
             )
         )

@@ -1,0 +1,140 @@
+"""How answers are read: verdicts, upgrades, echoes, A-not-A forms, questions asked the other
+way round or cut off, and negative answers that turn into complaints."""
+
+from __future__ import annotations
+
+import pytest
+
+from callcenter.scoring.template import language
+from tests.test_scoring_rules import (
+    APOLOGY,
+    OPENING,
+    Q09,
+    Q12,
+    agent,
+    customer,
+    score,
+    survey,
+)
+
+Q14 = agent("接待您的顾问,您觉得他的态度和专业程度怎么样?")
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        # the customer weighs things up and gives a verdict: the verdict counts
+        ("态度是蛮好,专业嘛……第一回没查准,我只能讲一般。", "neutral"),
+        ("修是修得快,但是又要等配件,这个就没办法讲满意,算一般吧。", "neutral"),
+        # turned up in the same breath
+        ("满意,非常满意,没得说。", "very_satisfied"),
+        # the first clear answer; what follows explains it
+        ("满意吧,价格还可以。", "satisfied"),
+        # a regional intensifier
+        ("值,美得很。", "very_satisfied"),
+    ],
+)
+def test_scale_answers_with_verdicts_and_upgrades(answer: str, value: str) -> None:
+    assert survey(Q14, customer(answer), APOLOGY)["ratings"]["q14_sa_friendliness"] == value
+
+
+def test_a_not_a_words_are_not_an_answer() -> None:
+    """ "干不干净……说不上来": neither praise nor blame, and no cleanliness complaint."""
+    result = survey(
+        agent("交车的时候车子收拾得干不干净?"),
+        customer("干不干净……我当时着急走,没注意看,说不上来。"),
+    )
+    assert result["ratings"]["q09_cleanliness"] == "unknown"
+    assert result["complaints"] == []
+
+
+def test_a_not_a_form_masks_its_negation_only() -> None:
+    lexicon = language().complaints
+    assert lexicon.find("干不干净") == []
+    assert [m.label for m in lexicon.find("车里很不干净")] == ["cleanliness"]
+
+
+def test_a_problem_question_is_asked_the_other_way_round() -> None:
+    """ "还有没有出过毛病?" "有咯,又开始响" — the repair did not hold."""
+    result = survey(
+        agent("您这个车修好以后,还有没有出过毛病?"),
+        customer("有咯,开回去两天,过减速带又开始响。"),
+        APOLOGY,
+    )
+    assert result["ratings"]["q08_fixed_right"] == "no"
+
+
+def test_own_words_anywhere_in_a_story_decide_yes_or_no() -> None:
+    result = survey(
+        agent("车子修好以后还有没有出过毛病?"),
+        customer("嗨,甭提了。说是加了冷媒,没让我开回去试试。"),
+        customer("我开回去第二天就又不凉了,周一又跑了一趟。"),
+        APOLOGY,
+    )
+    assert result["ratings"]["q08_fixed_right"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [("报了,说一千出头。", "yes"), ("没报,直接就修了。", "no")],
+)
+def test_an_echoed_verb_answers_a_yes_no_question(answer: str, value: str) -> None:
+    result = survey(agent("那修之前有没有给您报个大概的价格?"), customer(answer), APOLOGY)
+    assert result["ratings"]["q06_cost_estimate"] == value
+
+
+def test_a_bare_hm_yields_to_a_clearer_word() -> None:
+    result = survey(
+        Q14, customer("还行。"), agent("交车时有没有陪您一起验车?"), customer("嗯,没有。")
+    )
+    assert result["ratings"]["q13_joint_inspection"] == "no"
+
+
+def test_a_follow_up_offer_earlier_in_the_breath_pins_the_answer_down() -> None:
+    result = survey(
+        agent("那取车的时候,车子洗得干不干净?"),
+        customer("干净啊,连轮毂都冲过。"),
+        agent("那我这一项帮您记满意,可以吗?"),
+        customer("记非常满意啦,比我自己洗的还干净。"),
+    )
+    assert result["ratings"]["q09_cleanliness"] == "very_satisfied"
+
+
+def test_a_question_cut_off_by_the_line_is_asked_but_unknown() -> None:
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        agent("那交车时等待的时间您"),
+        customer("喂?喂?"),
+        customer("听不清了。"),
+    )
+    assert result["outcome"] == "incomplete"
+    assert result["ratings"]["q12_wait_time"] == "unknown"
+
+
+def test_a_negative_answer_with_a_reason_is_a_complaint_under_the_question() -> None:
+    result = survey(Q12, customer("不太满意,前前后后跑了三趟才弄完。"), APOLOGY)
+    assert [c["category"] for c in result["complaints"]] == ["wait_time"]
+
+
+def test_a_bare_negative_answer_is_not_a_complaint() -> None:
+    result = survey(Q12, customer("一般。"), APOLOGY)
+    assert result["ratings"]["q12_wait_time"] == "neutral"
+    assert result["complaints"] == []
+
+
+def test_denied_and_praised_problems_are_not_complaints() -> None:
+    result = survey(
+        Q09,
+        customer("满意,冇乱推销,也没乱加项目。"),
+        Q12,
+        customer("满意,等了也就四十来分钟。"),
+    )
+    assert result["complaints"] == []
+
+
+def test_sound_alike_parts_that_cut_through_words_do_not_match() -> None:
+    """ "电话了" sounds like "划了", but the words are 电话 | 了: no scratched car."""
+    assert language().complaints.find("提车以后反倒没人打电话了") == []
+    assert [m.label for m in language().complaints.find("车门被刮了一道")] == ["repair_quality"]
