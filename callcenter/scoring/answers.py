@@ -153,6 +153,11 @@ def rate(
     """The answer to one asking of ``question``; None when the customer said nothing to it."""
     if not span:
         return None
+    proposed = lang.scale.last(ask.clause) if ask.followup else None
+    if proposed is not None and proposed.label in SCALE:
+        agreed = lang.yes_no.search(span[0])
+        if agreed is not None and agreed.label == Answer.YES and not lang.scale.find(span[0]):
+            return proposed.label, span[0]  # "那算非常满意?" "对对"
     scale = _scale_value(span, lang) if question.type != "yes_no" else None
     if question.type in ("scale", "yes_no_scale") and scale and scale[0] != Answer.UNKNOWN:
         return scale

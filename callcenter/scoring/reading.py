@@ -80,6 +80,8 @@ def _split_glued_answers(clauses: list[Clause], template: Template, lang: Langua
     return fixed
 
 
+# the agent proposing a value: "那算非常满意", "我给您记一般"
+_PROPOSAL = re.compile(r"(算|记|记为|记成|就记|帮您记|给您记)(非常满意|满意|一般|不满意)")
 # questions put together in one sentence
 _TOGETHER = re.compile(r"分别|各自|还有|以及|两个方面|两方面|这两|都")
 # the form of a yes/no survey question ("有没有…", "…了吗", "是不是…")
@@ -110,6 +112,11 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
             breath = i + 1
             continue
         if not clause.question:
+            proposal = _PROPOSAL.search(clause.text)
+            if proposal and asks and _customer_spoke_since(clauses, asks[-1].index, i):
+                # "那算非常满意" — the agent puts a value to the customer to confirm
+                asks.append(Ask(asks[-1].question, i, clause, followup=True))
+                breath = i + 1
             continue
         sorry = lang.apology.last(clause)
         # "很抱歉让您久等了…您觉得顾问怎么样" arrives as one clause: the question follows
