@@ -138,3 +138,46 @@ def test_sound_alike_parts_that_cut_through_words_do_not_match() -> None:
     """ "电话了" sounds like "划了", but the words are 电话 | 了: no scratched car."""
     assert language().complaints.find("提车以后反倒没人打电话了") == []
     assert [m.label for m in language().complaints.find("车门被刮了一道")] == ["repair_quality"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("给个8分吧。", "satisfied"),
+        ("九分。", "very_satisfied"),
+        ("满分!", "very_satisfied"),
+        ("6分,一般。", "neutral"),
+        ("3分。", "dissatisfied"),
+    ],
+)
+def test_scores_out_of_ten(answer: str, value: str) -> None:
+    result = survey(agent("服务顾问的专业程度,您给打个分,1到10分?"), customer(answer), APOLOGY)
+    assert result["ratings"]["q14_sa_friendliness"] == value
+
+
+def test_no_problem_is_never_turned_round() -> None:
+    """ "有没有需要返修的地方?" "没问题。" — the repair was done right."""
+    result = survey(
+        agent("我们这次有没有正确地完成保养工作?有没有需要重复返修的地方?"), customer("没问题。")
+    )
+    assert result["ratings"]["q08_fixed_right"] == "yes"
+
+
+def test_a_granted_but_cut_short_answer_is_unknown() -> None:
+    result = score(
+        *OPENING,
+        agent("那这次保养,有没有正确地完成?有没有需要返工的地方?"),
+        customer("修是修……"),
+        agent("喂?您还在吗?"),
+    )
+    assert result["ratings"]["q08_fixed_right"] == "unknown"
+
+
+def test_a_yes_no_question_never_takes_a_scale_value() -> None:
+    result = survey(
+        agent("那升级的问题现在解决了吗?"),
+        customer("解决了,现在系统正常。"),
+        agent("这一项您给打个分?"),
+        customer("非常满意。"),
+    )
+    assert result["ratings"]["q08_fixed_right"] == "yes"

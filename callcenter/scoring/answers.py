@@ -78,8 +78,34 @@ def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | Non
     if verdict is not None:
         return verdict
     if clear is None:
+        clear = _points_value(span)
+    if clear is None:
         clear = _evaluative_value(span, lang)
     return clear or vague
+
+
+# "给个8分吧", "九分", "满分": a score out of ten
+_POINTS = re.compile(r"(10|[1-9]|十|[一二两三四五六七八九]|满)分")
+_POINT_VALUES = {"十": 10, "满": 10, "两": 2} | {
+    c: i + 1 for i, c in enumerate("一二三四五六七八九")
+}
+
+
+def _points_value(span: list[Clause]) -> tuple[str, Clause] | None:
+    """9–10 very satisfied, 7–8 satisfied, 5–6 neutral, lower dissatisfied."""
+    for clause in span:
+        found = _POINTS.search(clause.text)
+        if found:
+            raw = found.group(1)
+            points = int(raw) if raw.isdigit() else _POINT_VALUES[raw]
+            if points >= 9:
+                return Answer.VERY_SATISFIED, clause
+            if points >= 7:
+                return Answer.SATISFIED, clause
+            if points >= 5:
+                return Answer.NEUTRAL, clause
+            return Answer.DISSATISFIED, clause
+    return None
 
 
 def _evaluative_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | None:
@@ -153,7 +179,7 @@ def rate(
     """The answer to one asking of ``question``; None when the customer said nothing to it."""
     if not span:
         return None
-    proposed = lang.scale.last(ask.clause) if ask.followup else None
+    proposed = lang.scale.last(ask.clause) if ask.followup and question.type != "yes_no" else None
     if proposed is not None and proposed.label in SCALE:
         agreed = lang.yes_no.search(span[0])
         if agreed is not None and agreed.label == Answer.YES and not lang.scale.find(span[0]):

@@ -73,7 +73,7 @@ def normalise(text: str) -> str:
 
 
 # "干不干净", "有没有", "满不满意": a question form; its 不/没 negates nothing
-_A_NOT_A = re.compile(r"(.)([不没冇])\1")
+_A_NOT_A = re.compile(r"(.)([不没冇是])\1")  # also "修是修……" (granted, but —)
 NEUTRAL_SYMBOL = "\u2205"
 
 
@@ -81,7 +81,7 @@ def sound(text: str, *, mask_questions: bool = True) -> str:
     """The sound form of ``text`` (same length, one symbol per character); A-not-A question
     forms are masked unless ``mask_questions`` is off (the topic of a question is wanted)."""
     form = "".join(map(_sound_char, text))
-    if mask_questions and ("不" in text or "没" in text or "冇" in text):
+    if mask_questions and any(word in text for word in "不没冇是"):
         for m in _A_NOT_A.finditer(text):
             at = m.start(2)  # the 不 and the repeat: "干不干净" holds no "干净", no "不干净"
             form = form[:at] + NEUTRAL_SYMBOL * 2 + form[at + 2 :]
