@@ -181,3 +181,20 @@ def test_a_yes_no_question_never_takes_a_scale_value() -> None:
         customer("非常满意。"),
     )
     assert result["ratings"]["q08_fixed_right"] == "yes"
+
+
+def test_a_topic_read_out_like_a_list_item_and_rated_is_a_question() -> None:
+    result = survey(
+        agent("那我们就用打分的方式,1到10分,10分最高。"),
+        customer("好。"),
+        agent("最后是服务顾问的友好程度和专业度。"),
+        customer("10分,小刘人不错。"),
+    )
+    assert result["ratings"]["q14_sa_friendliness"] == "very_satisfied"
+
+
+def test_a_topic_mentioned_in_a_statement_is_not_a_question() -> None:
+    result = survey(
+        agent("感谢您上次来店,接待您的服务顾问小刘也让我问候您。"), customer("嗯,好的。")
+    )
+    assert "q14_sa_friendliness" not in result["ratings"]

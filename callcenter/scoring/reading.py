@@ -82,6 +82,8 @@ def _split_glued_answers(clauses: list[Clause], template: Template, lang: Langua
 
 # the agent proposing a value: "那算非常满意", "我给您记一般"
 _PROPOSAL = re.compile(r"(算|记|记为|记成|就记|帮您记|给您记)(非常满意|满意|一般|不满意)")
+# a reply that is a score out of ten
+_POINTS_REPLY = re.compile(r"^(10|[1-9]|十|[一二三四五六七八九]|满)分")
 # questions put together in one sentence
 _TOGETHER = re.compile(r"分别|各自|还有|以及|两个方面|两方面|这两|都")
 # the form of a yes/no survey question ("有没有…", "…了吗", "是不是…")
@@ -109,6 +111,10 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
     breath = 0  # first clause of the agent's current breath (since the customer or a question)
     for i, clause in enumerate(clauses):
         if clause.speaker != "agent":
+            if breath < i:  # the agent's breath just ended without a question mark
+                listed = _listed(clauses, breath, i, template, lang)
+                if listed is not None:
+                    _add(asks, clauses, listed)
             breath = i + 1
             continue
         if not clause.question:
@@ -174,6 +180,23 @@ def _cut_off(
     ):
         index, qid = named[-1]
         asks.append(Ask(qid, index, clauses[index]))
+
+
+def _listed(
+    clauses: list[Clause], breath: int, i: int, template: Template, lang: Language
+) -> Ask | None:
+    """ "最后是服务顾问的友好程度和专业度。" "10分。" — a topic read out like a list item and
+    answered with a rating is a question, question mark or not."""
+    if any(c.question or lang.apology.search(c) for c in clauses[breath:i]):
+        return None
+    reply = clauses[i]
+    if not (lang.scale.search(reply) or _POINTS_REPLY.search(reply.text)):
+        return None
+    for k in range(i - 1, breath - 1, -1):
+        found = [q for q in _cues(clauses[k], template) if template.questions[q].rated]
+        if found:
+            return Ask(found[-1], k, clauses[k])
+    return None
 
 
 def _breath_cue(
