@@ -77,8 +77,9 @@ def _scale_value(span: list[Clause], lang: Language) -> tuple[str, Clause] | Non
                 clear = (match.label, clause)
     if verdict is not None:
         return verdict
-    if clear is None:
-        clear = _points_value(span)
+    if clear is None or not _SCALE_WORD.search(clear[1].text):
+        # "10分,小刘人不错": a score is the answer, the praise explains it
+        clear = _points_value(span) or clear
     if clear is None:
         clear = _evaluative_value(span, lang)
     return clear or vague
