@@ -11,6 +11,7 @@ from tests.test_scoring_rules import (
     OPENING,
     Q09,
     Q12,
+    SALES_OPENING,
     agent,
     customer,
     score,
@@ -198,3 +199,20 @@ def test_a_topic_mentioned_in_a_statement_is_not_a_question() -> None:
         agent("感谢您上次来店,接待您的服务顾问小刘也让我问候您。"), customer("嗯,好的。")
     )
     assert "q14_sa_friendliness" not in result["ratings"]
+
+
+def test_a_yes_no_word_inside_a_story_is_not_the_answer() -> None:
+    """ "没有,我自己开过朋友的,就没试。" — the answer is the opening 没有, not 开过."""
+    result = score(
+        *SALES_OPENING,
+        agent("买车之前,销售有没有请您试乘试驾呢?"),
+        customer("没有,我自己开过朋友的,就没试。"),
+        APOLOGY,
+        template="sales_7dc",
+    )
+    assert result["ratings"]["s03_test_drive"] == "no"
+
+
+def test_praise_running_past_a_problem_word_cancels_it() -> None:
+    result = survey(agent("休息区您坐着舒服吗?"), customer("休息区没问题,有wifi有充电。"))
+    assert result["complaints"] == []

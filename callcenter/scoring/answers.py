@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from callcenter.ids import Answer
 from callcenter.scoring.reading import Ask
 from callcenter.scoring.template import Language, Question, Template
-from callcenter.scoring.text import Clause, Lexicon
+from callcenter.scoring.text import Clause, Lexicon, Match
 
 SCALE = (Answer.VERY_SATISFIED, Answer.SATISFIED, Answer.NEUTRAL, Answer.DISSATISFIED)
 
@@ -141,10 +141,27 @@ def _flip(value: str) -> str:
     return Answer.NO if value == Answer.YES else Answer.YES
 
 
+# sentence-final particles after a one-character answer ("有咯", "是嘞", "对呀")
+_PARTICLES = "啊呀的了嘛哦咯啦嘞呗哈呢吧哇噢"
+
+
+def _answering(clause: Clause, matches: list[Match[str]]) -> list[Match[str]]:
+    """The yes/no words that answer rather than narrate: a word of two or more characters at
+    the start of the clause ("没有,……", "有的"), or a lone character that is the whole clause
+    ("有。"); "没让我开回去试" tells a story."""
+    return [
+        m
+        for m in matches
+        if m.text not in _WEAK
+        and ((len(m.text) >= 2 and m.begin <= 1) or clause.text.rstrip(_PARTICLES) == m.text)
+    ]
+
+
 def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[str, Clause] | None:
-    """Yes or no: the question's own words anywhere in the answer ("又坏了", "修好了"), else the
-    first clause that says yes or no (later clauses explain), else an echo of its verb."""
+    """Yes or no from the first clause that answers: the question's own words there ("又坏了",
+    "修好了") first, else a yes/no word in answering position; else an echo of its verb."""
     inverted = question.inverted.search(ask) is not None
+    weak: tuple[str, Clause] | None = None
     for clause in span:
         own = question.own_answers.find(clause)
         if own:
@@ -152,14 +169,13 @@ def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[
             if _NEGATED.search(clause.text[: own[0].begin]):
                 value = _flip(value)  # "没有重复维修", "没再出现": negated problem words
             return value, clause
-    weak: tuple[str, Clause] | None = None
-    for clause in span:
-        strong = [m for m in question.answers.find(clause) if m.text not in _WEAK]
+        found = question.answers.find(clause)
+        strong = _answering(clause, found)
         if strong:
             value = strong[0].label
             # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = right)
             return (_flip(value) if inverted else value), clause
-        if weak is None and question.answers.find(clause):
+        if weak is None and any(m.text in _WEAK for m in found):
             weak = (_flip(Answer.YES) if inverted else Answer.YES), clause
     if weak is not None:
         return weak

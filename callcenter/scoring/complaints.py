@@ -41,7 +41,9 @@ def _categories(clause: Clause, lang: Language) -> list[str]:
         # "一点都不贵", "没等多久": the problem word stands inside longer praise; but in
         # "没弄干净" the praise word 干净 stands inside the longer complaint
         if any(
-            p.begin <= match.begin < p.end and p.end - p.begin >= match.end - match.begin
+            (p.begin <= match.begin < p.end and p.end - p.begin >= match.end - match.begin)
+            # "休息区没问题": the praise runs on past the problem word
+            or p.begin < match.end < p.end
             for p in praise
         ):
             continue
@@ -100,7 +102,9 @@ def complaints_from_answers(
                 rest = rest.replace(match.text, "")
             if len(rest) >= 3 and _REASON.search(rest) and not lang.not_a_problem.find(clause):
                 extra.append(
-                    ComplaintFinding(category, clause.said or clause.text, clause.utterance_start)
+                    ComplaintFinding(
+                        str(category), clause.said or clause.text, clause.utterance_start
+                    )
                 )
                 have.add(category)
                 break
