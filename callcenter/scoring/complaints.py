@@ -96,6 +96,9 @@ def complaints_from_answers(
         for clause in clauses:
             if _categories(clause, lang) or lang.outcome.find(clause):
                 continue  # its own words name the problem, or it is "先不说了" and the like
+            said = sum(m.end - m.begin for m in lang.yes_no.find(clause))
+            if said >= len(clause.text) - 1:
+                continue  # a bare "没有了" answers; it gives no reason
             bare = lang.scale.find(clause)
             rest = clause.text
             for match in bare:  # the rating words themselves are not the reason
