@@ -216,3 +216,18 @@ def test_a_yes_no_word_inside_a_story_is_not_the_answer() -> None:
 def test_praise_running_past_a_problem_word_cancels_it() -> None:
     result = survey(agent("休息区您坐着舒服吗?"), customer("休息区没问题,有wifi有充电。"))
     assert result["complaints"] == []
+
+
+def test_a_yes_to_a_yes_then_scale_question_is_not_a_rating() -> None:
+    result = survey(agent("接待员有没有积极倾听您的要求并进行解答?"), customer("都有,这个没问题。"))
+    assert result["ratings"]["q05_sa_listening"] == "yes"
+
+
+def test_the_delivery_explanation_is_not_the_feature_explanation() -> None:
+    result = score(
+        *SALES_OPENING,
+        agent("那交车的时候,销售顾问对车辆使用的讲解您满意吗?"),
+        customer("满意,讲得很细。"),
+        template="sales_7dc",
+    )
+    assert result["ratings"] == {"s05_delivery_explanation": "satisfied"}

@@ -202,6 +202,14 @@ def rate(
         if agreed is not None and agreed.label == Answer.YES and not lang.scale.find(span[0]):
             return proposed.label, span[0]  # "那算非常满意?" "对对"
     scale = _scale_value(span, lang) if question.type != "yes_no" else None
+    if (
+        question.type == "yes_no_scale"
+        and scale
+        and not _SCALE_WORD.search(scale[1].text)
+        and lang.scale_offer.search(ask.clause) is None
+    ):
+        # "有没有认真听您的需求?" "都有,这个没问题" — a yes, not a rating on the scale
+        scale = None
     if question.type in ("scale", "yes_no_scale") and scale and scale[0] != Answer.UNKNOWN:
         return scale
     if question.type == "scale":
