@@ -126,6 +126,8 @@ def _evaluative_value(span: list[Clause], lang: Language) -> tuple[str, Clause] 
 
 
 _SCALE_WORD = re.compile(r"满意|一般")
+# the agent asks for a judgement, not a yes or no ("您对他的服务感觉怎么样?")
+_EVALUATE = re.compile(r"怎么样|咋样|如何|评价|打分|几分")
 _NEGATED = re.compile(r"(没有|没|不|未|无|不用|不会)$")
 _STRONG = re.compile(r"(非常|特别|十分|超级|相当|太|好|真|极其)(的)?$")
 
@@ -145,15 +147,18 @@ def _flip(value: str) -> str:
 _PARTICLES = "啊呀的了嘛哦咯啦嘞呗哈呢吧哇噢"
 
 
-def _answering(clause: Clause, matches: list[Match[str]]) -> list[Match[str]]:
-    """The yes/no words that answer rather than narrate: a word of two or more characters at
-    the start of the clause ("没有,……", "有的"), or a lone character that is the whole clause
-    ("有。"); "没让我开回去试" tells a story."""
+def _answering(clause: Clause, matches: list[Match[str]], first: bool) -> list[Match[str]]:
+    """The yes/no words that answer rather than narrate: a word of two or more characters in
+    the answer's first clause or at the start of a later one ("没有,……", "有的"), or a lone
+    character that is the whole clause ("有。"); "没让我开回去试" tells a story."""
     return [
         m
         for m in matches
         if m.text not in _WEAK
-        and ((len(m.text) >= 2 and m.begin <= 1) or clause.text.rstrip(_PARTICLES) == m.text)
+        and (
+            (len(m.text) >= 2 and (first or m.begin <= 1))
+            or clause.text.rstrip(_PARTICLES) == m.text
+        )
     ]
 
 
@@ -162,7 +167,7 @@ def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[
     "修好了") first, else a yes/no word in answering position; else an echo of its verb."""
     inverted = question.inverted.search(ask) is not None
     weak: tuple[str, Clause] | None = None
-    for clause in span:
+    for n, clause in enumerate(span):
         own = question.own_answers.find(clause)
         if own:
             value = own[0].label
@@ -170,7 +175,7 @@ def _yes_no_value(span: list[Clause], question: Question, ask: Clause) -> tuple[
                 value = _flip(value)  # "没有重复维修", "没再出现": negated problem words
             return value, clause
         found = question.answers.find(clause)
-        strong = _answering(clause, found)
+        strong = _answering(clause, found, first=n == 0)
         if strong:
             value = strong[0].label
             # a bare 有/没有 answers the question as asked ("有没有重复维修?" "没有" = right)
@@ -207,6 +212,7 @@ def rate(
         and scale
         and not _SCALE_WORD.search(scale[1].text)
         and lang.scale_offer.search(ask.clause) is None
+        and not _EVALUATE.search(ask.clause.text)
     ):
         # "有没有认真听您的需求?" "都有,这个没问题" — a yes, not a rating on the scale
         scale = None
