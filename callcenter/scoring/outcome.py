@@ -68,6 +68,7 @@ def judge_outcome(
     lang: Language,
     closing_heard: bool,
     content_from: int | None = None,
+    reached_end: bool = False,
 ) -> Ending:
     """wrong_number > refused > reschedule > incomplete > completed, by what was said where."""
     heard = [{m.label for m in lang.outcome.find(c)} for c in clauses]
@@ -85,7 +86,8 @@ def judge_outcome(
     at = _first(heard, clauses, "agent_reschedule", "agent")
     if at is not None and _ends_survey(asks, at) and len(asks) < 3:
         return Ending(Outcome.RESCHEDULE, at)
-    if asks and not closing_heard and _ended_mid_survey(clauses, asks, heard):
+    # a survey that got to its open question ended; "那先这样" then is a curt goodbye
+    if asks and not closing_heard and not reached_end and _ended_mid_survey(clauses, asks, heard):
         return Ending(Outcome.INCOMPLETE, None)
     return Ending(Outcome.COMPLETED, None)
 
