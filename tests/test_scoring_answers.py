@@ -231,3 +231,17 @@ def test_the_delivery_explanation_is_not_the_feature_explanation() -> None:
         template="sales_7dc",
     )
     assert result["ratings"] == {"s05_delivery_explanation": "satisfied"}
+
+
+def test_a_curt_goodbye_after_the_open_question_is_a_completed_call() -> None:
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        agent("您对我们服务站还有其他意见和要求吗?"),
+        customer("没有了,就这样吧。"),
+        agent("好的,那先这样。"),
+        customer("嗯。"),
+    )
+    assert result["outcome"] == "completed"
+    assert result["compliance"]["closing"]["passed"] is False

@@ -49,11 +49,7 @@ def score_transcript(
     closing_heard = closing is not None and (
         find_phrase(clauses, closing, template.items["closing"]) is not None
     )
-    invite = template.spec.compliance.get("invite_feedback")
-    reached_end = any(template.questions[a.question].type == "open" for a in asks) or (
-        invite is not None
-        and find_phrase(clauses, invite, template.items["invite_feedback"]) is not None
-    )
+    reached_end = any(template.questions[a.question].type == "open" for a in asks)
     ending = judge_outcome(
         clauses, asks, lang, closing_heard, _content_from(clauses, template), reached_end
     )
