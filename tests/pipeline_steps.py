@@ -103,3 +103,10 @@ def score_by_segments(transcript: dict[str, Any], template_id: str) -> dict[str,
         "csi": None,
         "metrics": {"segments": len(speakers), "customer_segments": speakers.count("customer")},
     }
+
+
+def transcript_beside_recording(recording_path: str) -> dict[str, Any]:
+    """The typed CONTRACTS.md transcript stored next to the recording (``call.wav.json``)."""
+    import json
+
+    return dict(json.loads(Path(f"{recording_path}.json").read_text(encoding="utf-8")))
