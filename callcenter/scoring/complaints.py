@@ -63,6 +63,9 @@ def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFind
         if clause.speaker == "agent":
             continue
         categories = _categories(clause, lang)
+        if ComplaintCategory.INVOICE_EXPLANATION in categories:
+            # a fee nobody explained is about the explanation, not the price
+            categories = [c for c in categories if c != ComplaintCategory.PRICE]
         if any(word in clause.text for word in _LOUNGE):
             categories = [c for c in categories if c != ComplaintCategory.REPAIR_QUALITY]
             if not categories and any(word in clause.text for word in _BROKEN):
