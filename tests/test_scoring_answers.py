@@ -245,3 +245,37 @@ def test_a_curt_goodbye_after_the_open_question_is_a_completed_call() -> None:
     )
     assert result["outcome"] == "completed"
     assert result["compliance"]["closing"]["passed"] is False
+
+
+def test_an_explicit_refusal_mid_survey_is_a_refusal() -> None:
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        Q12,
+        customer("行了行了,剩下的不答了,你就这么记吧。"),
+        agent("那我换个时间再给您打过来?"),
+        customer("不用再打了,挂了。"),
+    )
+    assert result["outcome"] == "refused"
+    assert result["compliance"]["closing"]["passed"] is None
+
+
+def test_no_thanks_to_an_offer_late_in_the_survey_is_an_answer_not_a_refusal() -> None:
+    result = survey(
+        Q09,
+        customer("满意。"),
+        agent("您对我们还有什么意见和要求吗?"),
+        customer("不用了,没有了。"),
+    )
+    assert result["outcome"] == "completed"
+
+
+def test_coaching_said_after_the_survey_mention() -> None:
+    result = survey(
+        Q09,
+        customer("满意。"),
+        agent("过几天厂家可能会给您打电话做调查,到时候您就说非常满意哈,帮帮我们。"),
+        customer("哦,行吧。"),
+    )
+    assert result["compliance"]["forbidden_phrase"]["passed"] is False

@@ -159,7 +159,7 @@ def judge_compliance(
             continue
         if early and name in ("invite_feedback", "closing"):
             results[name] = ComplianceResult(None)  # even if the agent says a polite goodbye
-        elif found and not (early and name == "visit_confirm" and _after_end(found[0], facts)):
+        elif found and not (early and name != "greeting" and _after_end(found[0], facts)):
             results[name] = ComplianceResult(True, _evidence(found[1]))
         else:
             results[name] = ComplianceResult(_missing(name, early, incomplete, reached, facts))

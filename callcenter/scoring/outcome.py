@@ -75,6 +75,19 @@ def judge_outcome(
     at = _not_the_customer(clauses, lang)
     if at is not None and _ends_survey(asks, at):
         return Ending(Outcome.WRONG_NUMBER, at)
+    # "我不想回答了", "你晚点再打吧": said plainly, these end the survey wherever they come
+    for outcome, label in (
+        (Outcome.REFUSED, "refused_anywhere"),
+        (Outcome.RESCHEDULE, "callback_anywhere"),
+    ):
+        at = _first(heard, clauses, label, "customer")
+        if (
+            at is not None
+            and _asks_after(asks, at) < _SURVEY_WENT_ON
+            and not (content_from is not None and at > content_from)
+        ):
+            return Ending(outcome, at)
+    # "不用了", "在开车": early on they end the call; later they answer a question
     for outcome, label in (
         (Outcome.WRONG_NUMBER, "wrong_number"),
         (Outcome.REFUSED, "refused"),

@@ -113,7 +113,16 @@ class LexiconSpec(_Strict):
     apology: Phrases
     backchannel: Phrases
     outcome: dict[
-        Literal["wrong_number", "refused", "busy", "agent_reschedule", "dropped"], Phrases
+        Literal[
+            "wrong_number",
+            "refused",
+            "refused_anywhere",
+            "busy",
+            "callback_anywhere",
+            "agent_reschedule",
+            "dropped",
+        ],
+        Phrases,
     ]
     complaints: dict[str, Phrases]
     not_a_problem: Phrases
