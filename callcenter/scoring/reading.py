@@ -24,21 +24,30 @@ def read_clauses(transcript: Transcript, template: Template, lang: Language) -> 
     return _split_glued_answers(clauses, template, lang)
 
 
-def _agent_like(clause: Clause, template: Template) -> bool:
-    return (
-        any(marker in clause.text for marker in _AGENT_MARKERS)
-        or template.cues.search(clause) is not None
-        or any(lexicon.search(clause) is not None for lexicon in template.items.values())
-    )
+_CUSTOMER_MARKERS = ("你", "俺", "咱家", "我家", "我那", "我车")
 
 
 def _guess_speakers(clauses: list[Clause], template: Template) -> list[Clause]:
-    """A mono recording: the caller speaks first; script-like clauses are the agent's."""
-    guessed = []
-    for i, clause in enumerate(clauses):
-        speaker = "agent" if i == 0 or _agent_like(clause, template) else "customer"
-        guessed.append(_with_speaker(clause, speaker))
-    return guessed
+    """A mono recording: speakers take turns, the caller first; an utterance with the agent's
+    words (您, 请问, 我们, 抱歉 …) is the agent's, one that answers first or says 你 is the
+    customer's, and one with neither is the other speaker's turn."""
+    by_segment: dict[int, list[Clause]] = {}
+    for clause in clauses:
+        by_segment.setdefault(clause.segment, []).append(clause)
+    speakers: dict[int, str] = {}
+    previous = "customer"  # so that the first utterance is the agent's
+    for segment, parts in by_segment.items():
+        text = "".join(c.text for c in parts)
+        agent = sum(text.count(m) for m in _AGENT_MARKERS)
+        customer = sum(text.count(m) for m in _CUSTOMER_MARKERS) - text.count("你们")
+        if agent > customer:
+            speaker = "agent"
+        elif customer > agent:
+            speaker = "customer"
+        else:
+            speaker = "customer" if previous == "agent" else "agent"
+        speakers[segment] = previous = speaker
+    return [_with_speaker(c, speakers[c.segment]) for c in clauses]
 
 
 def _with_speaker(clause: Clause, speaker: str) -> Clause:
