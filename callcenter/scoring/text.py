@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pypinyin import Style, lazy_pinyin
 
@@ -165,6 +166,16 @@ def split_clauses(text: str, speaker: str, start: float, end: float, segment: in
     return clauses
 
 
+_MEMO_SIZE = 20_000  # clauses remembered per lexicon before the memo starts afresh
+_LEXICONS: weakref.WeakSet[Lexicon[Any]] = weakref.WeakSet()
+
+
+def forget_matches() -> None:
+    """Empty every lexicon's memo of clauses it has seen (benchmarks start each run cold)."""
+    for lexicon in list(_LEXICONS):
+        lexicon._memo.clear()
+
+
 # a word this common is what the speaker said, not a mishearing of a phrase that sounds alike
 _COMMON_WORD = 100
 
@@ -260,6 +271,8 @@ class Lexicon(Generic[T]):
         ``whole_words``: a match must begin and end where words do."""
         self._min_misheard = min_misheard
         self._whole_words = whole_words
+        self._memo: dict[tuple[str, str], list[tuple[Match[T], bool]]] = {}
+        _LEXICONS.add(self)
         items = list(entries.items()) if isinstance(entries, Mapping) else list(entries)
         self._labels: dict[str, T] = {}
         self._spelled: dict[str, set[str]] = {}  # sound form → the phrases as written
@@ -308,6 +321,16 @@ class Lexicon(Generic[T]):
         a pattern with gaps/alternatives (False) — for callers that weigh them themselves."""
         text = clause.text if isinstance(clause, Clause) else normalise(clause)
         form = clause.sound if isinstance(clause, Clause) else sound(text)
+        # a clause is looked up by the same lexicon several times while a call is scored
+        key = (text, form)
+        cached = self._memo.get(key)
+        if cached is None:
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.clear()
+            cached = self._memo[key] = self._find_all(text, form)
+        return cached
+
+    def _find_all(self, text: str, form: str) -> list[tuple[Match[T], bool]]:
         found: list[tuple[Match[T], bool]] = []
         if self._regex is not None:
             for m in self._regex.finditer(form):
@@ -317,14 +340,17 @@ class Lexicon(Generic[T]):
                 ):
                     continue
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
-        symbols = set(form)
-        candidates = sorted({n for s in symbols for n in self._by_first.get(s, ())})
+        where: dict[str, list[int]] = {}
+        for i, symbol in enumerate(form):
+            where.setdefault(symbol, []).append(i)
+        candidates = sorted({n for symbol in where for n in self._by_first.get(symbol, ())})
         for pattern in (self._patterns[n] for n in candidates):
-            if pattern.last.isdisjoint(symbols):
+            if pattern.last.isdisjoint(where):
                 continue
             # from every place the pattern can start, not only the leftmost: "最后结账跟这个
             # 差不多" also matches from 结账, which holds the cue 结账 in the pattern's own parts
-            for at in (i for i, symbol in enumerate(form) if symbol in pattern.first):
+            starts = sorted(i for symbol in pattern.first & where.keys() for i in where[symbol])
+            for at in starts:
                 hit = pattern.regex.match(form, at)
                 if hit is None:
                     continue
