@@ -279,3 +279,14 @@ def test_coaching_said_after_the_survey_mention() -> None:
         customer("哦,行吧。"),
     )
     assert result["compliance"]["forbidden_phrase"]["passed"] is False
+
+
+def test_an_apology_before_pinning_down_a_negative_answer_counts() -> None:
+    result = survey(
+        Q12,
+        customer("不满意,等了一个多钟头。"),
+        agent("非常抱歉让您有这样的感受。那这一项我先给您记不满意,可以吗?"),
+        customer("记吧,就是不满意。"),
+    )
+    assert result["ratings"]["q12_wait_time"] == "dissatisfied"
+    assert result["compliance"]["apology_after_negative"]["passed"] is True

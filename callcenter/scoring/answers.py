@@ -20,6 +20,7 @@ class Rating:
     asked: Clause
     answer: Clause | None  # the clause the value came from
     turn: tuple[Clause, ...] = ()  # the customer's whole answer
+    first_answer: Clause | None = None  # the first answer to any asking of the question
 
 
 def answer_span(clauses: list[Clause], asks: list[Ask], k: int) -> list[Clause]:
@@ -288,7 +289,10 @@ def _keep(
         and value not in SCALE
     ):
         return  # the scale part was answered; a later yes/no does not replace it
-    ratings[question.id] = Rating(question.id, value, ask.clause, clause, tuple(turn))
+    first = previous.first_answer if previous is not None else None
+    ratings[question.id] = Rating(
+        question.id, value, ask.clause, clause, tuple(turn), first or clause
+    )
 
 
 def is_negative(question: Question, value: str) -> bool:

@@ -191,22 +191,34 @@ def _after_end(index: int, facts: CallFacts) -> bool:
 
 
 def _apology(facts: CallFacts, template: Template, lang: Language) -> ComplianceResult:
-    """All or nothing: an apology after every negative answer, before the next question."""
-    answers = sorted(
+    """All or nothing: an apology after every negative answer, before the next question.
+
+    The window opens at the customer's first answer to the question: an agent who apologises
+    and then pins the answer down ("很抱歉…那我记不满意,可以吗?" "记吧") has apologised.
+    """
+    negatives = sorted(
         (
-            r.answer
+            r
             for r in facts.ratings.values()
             if r.answer is not None and is_negative(template.questions[r.question], r.value)
         ),
-        key=lambda clause: clause.start,
+        key=lambda r: r.answer.start if r.answer is not None else 0.0,
     )
-    if not answers:
+    if not negatives:
         return ComplianceResult(None)
     evidence = None
     clauses = facts.clauses
-    for answer in answers:
-        begin = clauses.index(answer)
-        later_asks = [a.index for a in facts.asks if a.index > begin and not a.followup]
+    for rating in negatives:
+        answer = rating.answer
+        if answer is None:
+            continue
+        begin = clauses.index(rating.first_answer or answer)
+        last = clauses.index(answer)
+        later_asks = [
+            a.index
+            for a in facts.asks
+            if a.index > last and not a.followup and a.question != rating.question
+        ]
         # the apology may open the agent's next utterance, just before the next question
         end = later_asks[0] + 1 if later_asks else len(clauses)
         said = next(
