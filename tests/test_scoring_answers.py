@@ -290,3 +290,24 @@ def test_an_apology_before_pinning_down_a_negative_answer_counts() -> None:
     )
     assert result["ratings"]["q12_wait_time"] == "dissatisfied"
     assert result["compliance"]["apology_after_negative"]["passed"] is True
+
+
+def test_one_question_sentence_naming_two_topics_asks_one_thing() -> None:
+    result = survey(
+        agent("保养之前,接待人员有没有跟您在车旁边一起说说要做哪些项目?"),
+        customer("有,他围着车转了一圈,说机油该换了。"),
+    )
+    assert result["ratings"] == {"q04_walkaround": "yes"}
+
+
+def test_inviting_feedback_after_a_summary_is_not_a_re_ask() -> None:
+    result = score(
+        *OPENING,
+        agent("那您在休息区等的时候,觉得舒适吗?"),
+        customer("一般吧,无线网连不上。"),
+        APOLOGY,
+        agent("好的,休息区网络的问题我已经记录下来,会反馈给相关部门。还有其它方面的问题吗?"),
+        customer("没有了,其他都挺好的。"),
+        agent("非常感谢您的配合,再见!"),
+    )
+    assert result["ratings"]["q16_waiting_area"] == "neutral"

@@ -93,6 +93,7 @@ def _split_glued_answers(clauses: list[Clause], template: Template, lang: Langua
 _PROPOSAL = re.compile(r"(算|记|记为|记成|就记|帮您记|给您记)(非常满意|满意|一般|不满意)")
 # a reply that is a score out of ten
 _POINTS_REPLY = re.compile(r"^(10|[1-9]|十|[一二三四五六七八九]|满)分")
+_PARTICLES = re.compile(r"[吗呢么]")
 # questions put together in one sentence
 _TOGETHER = re.compile(r"分别|各自|还有|以及|两个方面|两方面|这两|都")
 # the form of a yes/no survey question ("有没有…", "…了吗", "是不是…")
@@ -136,8 +137,23 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
         sorry = lang.apology.last(clause)
         # "很抱歉让您久等了…您觉得顾问怎么样" arrives as one clause: the question follows
         own = _cues(clause.text[sorry.end :] if sorry else clause, template)
+        if (
+            len(own) > 1
+            and not _TOGETHER.search(clause.text)
+            and "和" not in clause.text
+            # unpunctuated recognised speech runs several questions together: not one sentence
+            and len(clause.text) <= 30
+            and len(_PARTICLES.findall(clause.text)) <= 1
+        ):
+            # one question sentence asks one thing; "在车旁边…说说要做哪些项目" is the walkaround
+            best = template.similar.rank(clause.text, own)
+            own = [best] if best else own[-1:]
+        invite = template.items.get("invite_feedback")
         if own:
             asked = [(i, qid) for qid in own]
+        elif invite is not None and invite.search(clause) is not None:
+            # "还有其它方面的问题吗?" is the open question, not a re-ask of the topic just noted
+            asked = [(i, q) for q in template.questions if template.questions[q].type == "open"][:1]
         else:
             asked = _breath_cue(clauses, breath, i, template, lang)
         followup = (

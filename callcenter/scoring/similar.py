@@ -49,6 +49,17 @@ class QuestionMatcher:
         n = len(self._bags) or 1
         self._idf = {word: math.log(1 + n / count) for word, count in counts.items()}
 
+    def rank(self, sentence: str, candidates: list[str]) -> str | None:
+        """Of ``candidates``, the question ``sentence`` shares most words with (None if tied)."""
+        said = set(words(sentence))
+        scored = sorted(
+            ((sum(self._idf[w] for w in said & self._bags.get(q, set())), q) for q in candidates),
+            reverse=True,
+        )
+        if len(scored) > 1 and scored[0][0] == scored[1][0]:
+            return None
+        return scored[0][1] if scored else None
+
     def best(self, sentence: str) -> str | None:
         """The question ``sentence`` most likely asks, or None when nothing stands out."""
         said = set(words(sentence))
