@@ -275,11 +275,11 @@ def _cues(clause: Clause | str, template: Template) -> list[str]:
     """
     plain: list[Match[str]] = []
     patterns: list[Match[str]] = []
-    if isinstance(clause, Clause) and clause.topic_sound:
-        clause = dataclasses.replace(clause, sound=clause.topic_sound)
-    elif isinstance(clause, str):
+    if isinstance(clause, str):
         clause = topic_clause(clause)
-    for match, is_plain in template.cues.find_all(clause):
+    for match, is_plain in template.cues.find_all_in(
+        clause.text, clause.topic_sound or clause.sound
+    ):
         (plain if is_plain else patterns).append(match)
     kept: list[Match[str]] = []
     for match in sorted(plain, key=lambda m: (-(m.end - m.begin), m.begin)):

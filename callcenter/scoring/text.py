@@ -82,7 +82,12 @@ def sound(text: str, *, mask_questions: bool = True) -> str:
     """The sound form of ``text`` (same length, one symbol per character); A-not-A question
     forms are masked unless ``mask_questions`` is off (the topic of a question is wanted)."""
     form = "".join(map(_sound_char, text))
-    if mask_questions and any(word in text for word in "不没冇是"):
+    return _masked(text, form) if mask_questions else form
+
+
+def _masked(text: str, form: str) -> str:
+    """``form`` with the 不/没 and the repeat of A-not-A forms neutralised."""
+    if any(word in text for word in "不没冇是"):
         for m in _A_NOT_A.finditer(text):
             at = m.start(2)  # the 不 and the repeat: "干不干净" holds no "干净", no "不干净"
             form = form[:at] + NEUTRAL_SYMBOL * 2 + form[at + 2 :]
@@ -147,19 +152,20 @@ def split_clauses(text: str, speaker: str, start: float, end: float, segment: in
     span = max(end - start, 0.0)
     for begin, stop, marked in pieces:
         piece = lowered[begin:stop]
+        plain = "".join(map(_sound_char, piece))
         at_s = start + span * done / total
         done += stop - begin
         clauses.append(
             Clause(
                 text=piece,
-                sound=sound(piece),
+                sound=_masked(piece, plain),
                 speaker=speaker,
                 start=round(at_s, 2),
                 end=round(start + span * done / total, 2),
                 segment=segment,
                 question=marked or bool(_QUESTION_WORDS.search(piece)),
                 said=original[begin:stop],
-                topic_sound=sound(piece, mask_questions=False),
+                topic_sound=plain,
                 utterance_start=start,
             )
         )
@@ -321,6 +327,10 @@ class Lexicon(Generic[T]):
         a pattern with gaps/alternatives (False) — for callers that weigh them themselves."""
         text = clause.text if isinstance(clause, Clause) else normalise(clause)
         form = clause.sound if isinstance(clause, Clause) else sound(text)
+        return self.find_all_in(text, form)
+
+    def find_all_in(self, text: str, form: str) -> list[tuple[Match[T], bool]]:
+        """``find_all`` on a text whose sound form the caller already has."""
         # a clause is looked up by the same lexicon several times while a call is scored
         key = (text, form)
         cached = self._memo.get(key)
@@ -340,13 +350,18 @@ class Lexicon(Generic[T]):
                 ):
                     continue
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
-        where: dict[str, list[int]] = {}
-        for i, symbol in enumerate(form):
-            where.setdefault(symbol, []).append(i)
-        candidates = sorted({n for symbol in where for n in self._by_first.get(symbol, ())})
+        if not self._patterns:
+            return found
+        symbols = set(form)
+        candidates = sorted({n for symbol in symbols for n in self._by_first.get(symbol, ())})
+        where: dict[str, list[int]] | None = None  # symbol → positions, built when needed
         for pattern in (self._patterns[n] for n in candidates):
-            if pattern.last.isdisjoint(where):
+            if pattern.last.isdisjoint(symbols):
                 continue
+            if where is None:
+                where = {}
+                for i, symbol in enumerate(form):
+                    where.setdefault(symbol, []).append(i)
             # from every place the pattern can start, not only the leftmost: "最后结账跟这个
             # 差不多" also matches from 结账, which holds the cue 结账 in the pattern's own parts
             starts = sorted(i for symbol in pattern.first & where.keys() for i in where[symbol])
