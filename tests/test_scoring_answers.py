@@ -311,3 +311,26 @@ def test_inviting_feedback_after_a_summary_is_not_a_re_ask() -> None:
         agent("非常感谢您的配合,再见!"),
     )
     assert result["ratings"]["q16_waiting_area"] == "neutral"
+
+
+def test_come_back_in_an_hour_mid_survey_is_a_reschedule() -> None:
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        Q12,
+        customer("哎,你等会儿,我这边来客人了。你一个钟头以后再打过来,我们再接着说。"),
+    )
+    assert result["outcome"] == "reschedule"
+    assert result["reschedule_at"] is not None
+
+
+def test_the_car_was_sold_is_a_wrong_number() -> None:
+    result = score(
+        agent("您好,请问是邱永胜邱先生吗?"),
+        customer("我是,你哪位?"),
+        agent("我是恒信丰田店的客服专员小马,您的凯美瑞上周六在我们店做了保养,您现在方便吗?"),
+        customer("那车我半年前就卖了呀,上礼拜保养的不是我。"),
+        agent("好的,不好意思打扰您了,再见。"),
+    )
+    assert result["outcome"] == "wrong_number"
