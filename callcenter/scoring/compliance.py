@@ -159,6 +159,14 @@ def judge_compliance(
             continue
         if early and name in ("invite_feedback", "closing"):
             results[name] = ComplianceResult(None)  # even if the agent says a polite goodbye
+        elif (
+            found
+            and early
+            and name == "visit_confirm"
+            and not _in_question(facts.clauses, found[0], found[1])
+        ):
+            # "蒋先生上周在我们店修了车,想给您做个回访" only says why the agent is calling
+            results[name] = ComplianceResult(None)
         elif found and not (early and name != "greeting" and _after_end(found[0], facts)):
             results[name] = ComplianceResult(True, _evidence(found[1]))
         else:
