@@ -334,3 +334,20 @@ def test_the_car_was_sold_is_a_wrong_number() -> None:
         agent("好的,不好意思打扰您了,再见。"),
     )
     assert result["outcome"] == "wrong_number"
+
+
+def test_a_yes_after_a_filler_is_an_answer() -> None:
+    result = survey(
+        agent("交车的时候顾问有没有跟您一起检查一下车?"),
+        customer("这个有,旧刹车片还给我装袋子里了。"),
+    )
+    assert result["ratings"]["q13_joint_inspection"] == "yes"
+
+
+def test_two_questions_answered_in_order_each_take_the_answer_from_their_clause_on() -> None:
+    result = survey(
+        agent("保养前接待员有没有和您在车旁边一起看看,讲讲要做什么?讲得您满意吗?"),
+        customer("有,一起看了,讲得很清楚,非常满意。"),
+    )
+    assert result["ratings"]["q04_walkaround"] == "yes"
+    assert result["ratings"]["q03_work_explanation"] == "very_satisfied"

@@ -144,6 +144,8 @@ def _flip(value: str) -> str:
     return Answer.NO if value == Answer.YES else Answer.YES
 
 
+# words said before the answer itself: "这个有", "嗯,有", "那个倒是有"
+_FILLER = re.compile(r"^(这个|那个|嗯|哦|啊|呃|这|那)+(倒是|倒|也|是)?")
 # sentence-final particles after a one-character answer ("有咯", "是嘞", "对呀")
 _PARTICLES = "啊呀的了嘛哦咯啦嘞呗哈呢吧哇噢"
 
@@ -158,7 +160,7 @@ def _answering(clause: Clause, matches: list[Match[str]], first: bool) -> list[M
         if m.text not in _WEAK
         and (
             (len(m.text) >= 2 and (first or m.begin <= 1))
-            or clause.text.rstrip(_PARTICLES) == m.text
+            or _FILLER.sub("", clause.text).rstrip(_PARTICLES) == m.text
         )
     ]
 
@@ -262,7 +264,8 @@ def rate_all(
         split = len(group) > 1 and _answers_in_order(span, questions, lang)
         for n, (k, question) in enumerate(zip(group, questions, strict=True)):
             if question.rated:
-                own = [span[n]] if split else span
+                # asked together and answered in order: each from its own clause onward
+                own = span[n:] if split else span
                 _keep(ratings, question, asks[k], rate(question, asks[k], own, lang), own)
     return ratings
 
