@@ -351,3 +351,13 @@ def test_two_questions_answered_in_order_each_take_the_answer_from_their_clause_
     )
     assert result["ratings"]["q04_walkaround"] == "yes"
     assert result["ratings"]["q03_work_explanation"] == "very_satisfied"
+
+
+def test_a_wait_taken_in_stride_is_not_a_complaint() -> None:
+    result = survey(Q12, customer("还好,等了一个半小时吧,保养嘛正常的。"))
+    assert result["complaints"] == []
+
+
+def test_a_wait_complained_about_is_a_complaint() -> None:
+    result = survey(Q12, customer("不满意,等了一个半小时,太久了。"), APOLOGY)
+    assert [c["category"] for c in result["complaints"]] == ["wait_time"]

@@ -56,13 +56,24 @@ _LOUNGE = ("休息区", "休息室", "等候区", "客休", "休息的地方")
 _BROKEN = ("坏了", "坏的", "不能用", "用不了", "不好使", "太热", "太冷", "太吵", "太挤", "太小")
 
 
+# the customer takes a wait or a delay in stride
+_ACCEPTED = re.compile(
+    r"正常的|很正常|能理解|可以理解|理解理解|能接受|可以接受|没关系|不要紧|无所谓"
+)
+_ACCEPTABLE = frozenset({ComplaintCategory.WAIT_TIME, ComplaintCategory.PARTS})
+
+
 def find_complaints(clauses: list[Clause], lang: Language) -> list[ComplaintFinding]:
     """Each distinct complaint (one per category), first mention, with the customer's words."""
     complaints: dict[str, ComplaintFinding] = {}
+    accepted = {c.segment for c in clauses if c.speaker != "agent" and _ACCEPTED.search(c.text)}
     for clause in clauses:
         if clause.speaker == "agent":
             continue
         categories = _categories(clause, lang)
+        if clause.segment in accepted:
+            # "等了一个半小时吧,保养嘛正常的", "晚了两天,不过我能理解": taken in stride
+            categories = [c for c in categories if c not in _ACCEPTABLE]
         if ComplaintCategory.INVOICE_EXPLANATION in categories:
             # a fee nobody explained is about the explanation, not the price
             categories = [c for c in categories if c != ComplaintCategory.PRICE]
