@@ -361,3 +361,27 @@ def test_a_wait_taken_in_stride_is_not_a_complaint() -> None:
 def test_a_wait_complained_about_is_a_complaint() -> None:
     result = survey(Q12, customer("不满意,等了一个半小时,太久了。"), APOLOGY)
     assert [c["category"] for c in result["complaints"]] == ["wait_time"]
+
+
+def test_leaving_mid_survey_is_incomplete_even_with_a_goodbye() -> None:
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        agent("那服务顾问的友好程度和专业知识您满意吗?"),
+        customer("哎不好意思啊,我到站了,得下车了,就先这样吧。"),
+        agent("好的,那不打扰您了,谢谢您,再见。"),
+    )
+    assert result["outcome"] == "incomplete"
+
+
+def test_having_bought_the_car_is_not_having_sold_it() -> None:
+    """买了 and 卖了 differ only in tone: "车买都买了,还回访啥呀" is a refusal."""
+    result = score(
+        agent("您好,请问是谢先生吗?"),
+        customer("嗯,什么事?"),
+        agent("我是东盛现代4S店的客服专员小吴,想做个购车满意度回访,您现在方便吗?"),
+        customer("车买都买了,还回访啥呀。不用不用,你们别打了。"),
+        template="sales_7dc",
+    )
+    assert result["outcome"] == "refused"

@@ -225,7 +225,8 @@ def language() -> Language:
         scale_offer=Lexicon(dict.fromkeys(spec.scale_offer, True)),
         apology=Lexicon(dict.fromkeys(spec.apology, True)),
         backchannel=frozenset(spec.backchannel),
-        outcome=Lexicon(_flat(spec.outcome)),
+        # "买了" and "卖了" differ only in tone: short outcome words must be heard as written
+        outcome=Lexicon(_flat(spec.outcome), min_misheard=3),
         # complaint words are short and everyday: "送了" is not "松了", "忙得很" not "慢得很"
         complaints=Lexicon(_flat(spec.complaints), min_misheard=3),
         not_a_problem=Lexicon(dict.fromkeys(spec.not_a_problem, True)),

@@ -237,11 +237,13 @@ class _Pattern(Generic[T]):
     # mishearing, and a one-character part must match exactly ("又" ≠ "油", "话了" ≠ "划了")
     written: tuple[frozenset[str], ...] = ()
 
-    def spelled_right(self, text: str, parts: tuple[tuple[int, int], ...]) -> bool:
+    def spelled_right(
+        self, text: str, parts: tuple[tuple[int, int], ...], min_misheard: int = 2
+    ) -> bool:
         for (begin, end), options in zip(parts, self.written, strict=False):
             if text[begin:end] in options:
                 continue
-            if end - begin < 2 or not misheard(text, begin, end):
+            if end - begin < max(2, min_misheard) or not misheard(text, begin, end):
                 return False
         return True
 
@@ -370,7 +372,7 @@ class Lexicon(Generic[T]):
                 if hit is None:
                     continue
                 parts = tuple(hit.span(g) for g in range(1, (hit.lastindex or 0) + 1))
-                if pattern.spelled_right(text, parts):
+                if pattern.spelled_right(text, parts, self._min_misheard):
                     found.append(
                         (
                             Match(
