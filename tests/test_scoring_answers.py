@@ -385,3 +385,18 @@ def test_having_bought_the_car_is_not_having_sold_it() -> None:
         template="sales_7dc",
     )
     assert result["outcome"] == "refused"
+
+
+def test_a_scratch_on_a_new_car_is_other_on_a_sales_call() -> None:
+    result = score(
+        *SALES_OPENING,
+        agent("您对我们还有什么意见和建议吗?"),
+        customer("后备箱盖上有一道划痕,交车的时候没注意。"),
+        template="sales_7dc",
+    )
+    assert [c["category"] for c in result["complaints"]] == ["other"]
+
+
+def test_the_reason_for_the_visit_is_not_a_complaint() -> None:
+    result = survey(Q09, customer("满意。我就是去修空调不制冷的,现在好了。"))
+    assert result["complaints"] == []

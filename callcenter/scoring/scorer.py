@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from callcenter.ids import SCALE_SCORES, CallbackKind, Outcome
+from callcenter.ids import SCALE_SCORES, CallbackKind, ComplaintCategory, Outcome
 from callcenter.scoring.answers import is_negative, rate_all
 from callcenter.scoring.complaints import complaints_from_answers, find_complaints
 from callcenter.scoring.compliance import CallFacts, find_phrase, judge_compliance
@@ -15,7 +16,13 @@ from callcenter.scoring.outcome import judge_outcome
 from callcenter.scoring.reading import find_asks, read_clauses
 from callcenter.scoring.template import Template, language, load_template
 from callcenter.scoring.text import Clause
-from callcenter.scoring.types import ComplianceResult, RatingFinding, Score, Transcript
+from callcenter.scoring.types import (
+    ComplaintFinding,
+    ComplianceResult,
+    RatingFinding,
+    Score,
+    Transcript,
+)
 from callcenter.scoring.when import parse_callback_time
 
 
@@ -45,6 +52,9 @@ def score_transcript(
         lang,
     )
     complaints.sort(key=lambda c: c.start)
+    if template.spec.kind == CallbackKind.SALES_7DC:
+        # a new car was sold, nothing was repaired: a fault or scratch on it is "other"
+        complaints = _as_sales(complaints)
     closing = template.spec.compliance.get("closing")
     closing_heard = closing is not None and (
         find_phrase(clauses, closing, template.items["closing"]) is not None
@@ -109,6 +119,19 @@ def _content_from(clauses: list[Clause], template: Template) -> int | None:
         if (hit := find_phrase(clauses, item, template.items[name])) is not None
     ]
     return min(found, default=None)
+
+
+def _as_sales(complaints: list[ComplaintFinding]) -> list[ComplaintFinding]:
+    seen: set[str] = set()
+    result = []
+    for complaint in complaints:
+        category = complaint.category
+        if category == ComplaintCategory.REPAIR_QUALITY:
+            category = ComplaintCategory.OTHER
+        if category not in seen:
+            seen.add(category)
+            result.append(dataclasses.replace(complaint, category=str(category)))
+    return result
 
 
 def qa_score(compliance: Mapping[str, ComplianceResult], template: Template) -> float:
