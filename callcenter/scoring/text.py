@@ -302,6 +302,7 @@ class Lexicon(Generic[T]):
         for n, pattern in enumerate(self._patterns):
             for symbol in pattern.first:
                 self._by_first.setdefault(symbol, []).append(n)
+        self._first_symbols = frozenset(self._by_first)
         literals.sort(key=len, reverse=True)  # alternation tries longer phrases first
         self._regex = re.compile("|".join(map(re.escape, literals))) if literals else None
 
@@ -354,8 +355,11 @@ class Lexicon(Generic[T]):
                 found.append((Match(self._labels[key], m.start(), m.end(), said), True))
         if not self._patterns:
             return found
+        present = self._first_symbols.intersection(form)
+        if not present:
+            return found
         symbols = set(form)
-        candidates = sorted({n for symbol in symbols for n in self._by_first.get(symbol, ())})
+        candidates = sorted({n for symbol in present for n in self._by_first[symbol]})
         where: dict[str, list[int]] | None = None  # symbol → positions, built when needed
         for pattern in (self._patterns[n] for n in candidates):
             if pattern.last.isdisjoint(symbols):
