@@ -626,7 +626,7 @@ def parse_callback_time(text: str, call_time: datetime) -> datetime | None:
     previous: _Proposal | None = None
     for proposal in _proposals(_pieces(_tokenize(text))):
         if not proposal.levels() and proposal.delay is None:
-            continue  # "现在" placeholder: no time of its own
+            continue  # "现在" alone names no time of its own
         proposal = _in_context(proposal, previous)
         previous = proposal
         if not proposal.negated:
