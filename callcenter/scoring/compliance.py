@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from callcenter.ids import Outcome
 from callcenter.scoring.answers import Rating, is_negative
-from callcenter.scoring.reading import Ask
+from callcenter.scoring.reading import Ask, named_questions
 from callcenter.scoring.template import ItemSpec, Language, Template
 from callcenter.scoring.text import Clause, Lexicon, sound
 from callcenter.scoring.types import ComplaintFinding, ComplianceResult, Evidence
@@ -136,7 +136,7 @@ def judge_compliance(
         i
         for i, c in enumerate(facts.clauses)
         if c.speaker == "agent"
-        and any(template.questions[m.label].rated for m in template.cues.find(c))
+        and any(template.questions[q].rated for q in named_questions(c, template))
     )
     rated = [a.index for a in facts.asks if template.questions[a.question].rated]
     survey_from = min(rated) if rated else None

@@ -297,6 +297,11 @@ def _cues(clause: Clause | str, template: Template) -> list[str]:
     return list(dict.fromkeys(rated or labels))
 
 
+def named_questions(clause: Clause, template: Template) -> list[str]:
+    """The bank questions a clause names (rated ones when there are any)."""
+    return _cues(clause, template)
+
+
 def _inside_parts(inner: Match[str], pattern: Match[str]) -> bool:
     return any(b <= inner.begin and inner.end <= e for b, e in pattern.parts)
 
