@@ -400,3 +400,29 @@ def test_a_scratch_on_a_new_car_is_other_on_a_sales_call() -> None:
 def test_the_reason_for_the_visit_is_not_a_complaint() -> None:
     result = survey(Q09, customer("满意。我就是去修空调不制冷的,现在好了。"))
     assert result["complaints"] == []
+
+
+def test_the_agent_arranging_to_call_back_is_a_reschedule() -> None:
+    result = score(
+        agent("您好,请问是王淑芬王阿姨吗?"),
+        customer("是我,谁呀?"),
+        agent("王阿姨您好,我是鼎盛大众4S店的客服专员小刘,想给您做个保养回访,您现在方便吗?"),
+        customer("哎呀,我这正在菜市场呢,吵得很,听不清。"),
+        agent("对不起打扰您了,您看我什么时候联系您方便点呢?"),
+        customer("明天上午吧,十点以后,我在家。"),
+        agent("好的,那我明天上午十点以后再给您打过来,谢谢您,再见。"),
+    )
+    assert result["outcome"] == "reschedule"
+    assert result["reschedule_at"] == "2026-11-21T10:00:00+08:00"
+
+
+def test_an_indirect_refusal() -> None:
+    result = score(
+        agent("您好,请问是高明亮高先生吗?"),
+        customer("嗯。"),
+        agent("高先生您好,我是恒通别克4S店的客服专员小吴,请问您现在方便接听电话吗?"),
+        customer("什么事啊?"),
+        agent("您上周一来我们站做过保养,对吧?想问您几个关于这次服务的问题。"),
+        customer("这个啊……我看就算了吧,你们找别的客户问问吧。"),
+    )
+    assert result["outcome"] == "refused"

@@ -72,6 +72,9 @@ def judge_outcome(
 ) -> Ending:
     """wrong_number > refused > reschedule > incomplete > completed, by what was said where."""
     heard = [{m.label for m in lang.outcome.find(c)} for c in clauses]
+    for clause, labels in zip(clauses, heard, strict=True):
+        if clause.speaker == "agent" and "callback_anywhere" in labels:
+            labels.add("agent_reschedule")  # "那我明天上午再给您打过来"
     at = _not_the_customer(clauses, lang)
     if at is not None and _ends_survey(asks, at):
         return Ending(Outcome.WRONG_NUMBER, at)
