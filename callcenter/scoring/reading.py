@@ -20,14 +20,14 @@ def read_clauses(transcript: Transcript, template: Template, lang: Language) -> 
     for index, seg in enumerate(transcript.segments):
         clauses += split_clauses(seg.text, seg.speaker, seg.start, seg.end, index)
     if clauses and all(c.speaker == "unknown" for c in clauses):
-        clauses = _guess_speakers(clauses, template)
-    return _split_glued_answers(clauses, template, lang)
+        clauses = _guess_speakers(clauses)
+    return _split_glued_answers(clauses, lang)
 
 
 _CUSTOMER_MARKERS = ("你", "俺", "咱家", "我家", "我那", "我车")
 
 
-def _guess_speakers(clauses: list[Clause], template: Template) -> list[Clause]:
+def _guess_speakers(clauses: list[Clause]) -> list[Clause]:
     """A mono recording: speakers take turns, the caller first; an utterance with the agent's
     words (您, 请问, 我们, 抱歉 …) is the agent's, one that answers first or says 你 is the
     customer's, and one with neither is the other speaker's turn."""
@@ -70,7 +70,7 @@ def _is_bare_answer(clause: Clause, lang: Language) -> bool:
     return False
 
 
-def _split_glued_answers(clauses: list[Clause], template: Template, lang: Language) -> list[Clause]:
+def _split_glued_answers(clauses: list[Clause], lang: Language) -> list[Clause]:
     """The recogniser sometimes glues the customer's answer onto the agent's question segment."""
     fixed: list[Clause] = []
     for clause in clauses:
@@ -136,7 +136,7 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
             continue
         sorry = lang.apology.last(clause)
         # "很抱歉让您久等了…您觉得顾问怎么样" arrives as one clause: the question follows
-        own = _cues(clause.text[sorry.end :] if sorry else clause, template)
+        own = named_questions(clause.text[sorry.end :] if sorry else clause, template)
         if (
             len(own) > 1
             and not _TOGETHER.search(clause.text)
@@ -172,13 +172,11 @@ def find_asks(clauses: list[Clause], template: Template, lang: Language) -> list
         for index, qid in asked:
             _add(asks, clauses, Ask(qid, index, clauses[index]))
         breath = i + 1
-    _cut_off(clauses, asks, breath, template, lang)
+    _cut_off(clauses, asks, template, lang)
     return asks
 
 
-def _cut_off(
-    clauses: list[Clause], asks: list[Ask], breath: int, template: Template, lang: Language
-) -> None:
+def _cut_off(clauses: list[Clause], asks: list[Ask], template: Template, lang: Language) -> None:
     """A question the line cut off ("那交车时等待的时间您—" "喂?喂?") was still asked."""
     last_agent = max((i for i, c in enumerate(clauses) if c.speaker == "agent"), default=-1)
     breath = last_agent
@@ -191,7 +189,7 @@ def _cut_off(
         (breath + k, q)
         for k, c in enumerate(tail)
         if c.speaker == "agent"
-        for q in _cues(c, template)
+        for q in named_questions(c, template)
     ]
     after = [c for c in tail if c.speaker != "agent"]
     dropped = all(
@@ -218,7 +216,7 @@ def _listed(
     if not (lang.scale.search(reply) or _POINTS_REPLY.search(reply.text)):
         return None
     for k in range(i - 1, breath - 1, -1):
-        found = [q for q in _cues(clauses[k], template) if template.questions[q].rated]
+        found = [q for q in named_questions(clauses[k], template) if template.questions[q].rated]
         if found:
             return Ask(found[-1], k, clauses[k])
     return None
@@ -233,7 +231,7 @@ def _breath_cue(
     for k in range(i - 1, breath - 1, -1):
         if lang.apology.search(clauses[k]) is not None:
             break
-        found = _cues(clauses[k], template)
+        found = named_questions(clauses[k], template)
         named = [(k, qid) for qid in found] + named
         if len(found) > 1:
             return named  # one clause naming two topics ("干净程度和等待的时间")
@@ -244,7 +242,7 @@ def _breath_cue(
     # the topic may run across the clause break: "交车时销售顾问的|讲解您满意吗"
     if i > breath:
         joined = "".join(c.text for c in clauses[max(breath, i - 2) : i + 1])
-        found = _cues(joined, template)
+        found = named_questions(joined, template)
         if found:
             return [(i, found[-1])]
     return []
@@ -266,7 +264,7 @@ def _by_words(
     return [(i, qid)]
 
 
-def _cues(clause: Clause | str, template: Template) -> list[str]:
+def named_questions(clause: Clause | str, template: Template) -> list[str]:
     """The questions a clause names, in order; rated ones only when there are any.
 
     Where cues overlap: a plain phrase lying in a pattern's gap beats the pattern ("车的…解释"
@@ -295,11 +293,6 @@ def _cues(clause: Clause | str, template: Template) -> list[str]:
     rated = [q for q in labels if template.questions[q].rated]
     # "倾听您的要求" is the listening question, not the open one about 意见和要求
     return list(dict.fromkeys(rated or labels))
-
-
-def named_questions(clause: Clause, template: Template) -> list[str]:
-    """The bank questions a clause names (rated ones when there are any)."""
-    return _cues(clause, template)
 
 
 def _inside_parts(inner: Match[str], pattern: Match[str]) -> bool:
