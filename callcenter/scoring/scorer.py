@@ -14,7 +14,7 @@ from callcenter.scoring.compliance import CallFacts, find_phrase, judge_complian
 from callcenter.scoring.metrics import call_metrics
 from callcenter.scoring.outcome import judge_outcome
 from callcenter.scoring.reading import find_asks, read_clauses
-from callcenter.scoring.template import Template, language, load_template
+from callcenter.scoring.template import SURVEY_KINDS, Template, language, load_template
 from callcenter.scoring.text import Clause
 from callcenter.scoring.types import (
     ComplaintFinding,
@@ -102,7 +102,6 @@ def score_transcript(
     )
 
 
-SURVEY_KINDS = (CallbackKind.SERVICE_3DC, CallbackKind.SALES_7DC)
 # what any call opens with; the call's own business comes after
 _OPENING_ITEMS = ("greeting", "self_intro", "convenience_check")
 

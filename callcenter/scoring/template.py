@@ -24,6 +24,8 @@ from callcenter.scoring.text import Lexicon
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 
+# the callbacks that put the survey questions
+SURVEY_KINDS = (CallbackKind.SERVICE_3DC, CallbackKind.SALES_7DC)
 # CONTRACTS.md: the compliance items every survey template reports
 SURVEY_ITEMS = (
     "greeting",
@@ -96,7 +98,7 @@ class TemplateSpec(_Strict):
 
     @model_validator(mode="after")
     def _survey_items(self) -> TemplateSpec:
-        if self.kind in (CallbackKind.SERVICE_3DC, CallbackKind.SALES_7DC):
+        if self.kind in SURVEY_KINDS:
             missing = [item for item in SURVEY_ITEMS if item not in self.compliance]
             if missing:
                 raise ValueError(f"回访问卷模板缺少合规项: {', '.join(missing)}")
@@ -222,14 +224,14 @@ def language() -> Language:
         yes_no=Lexicon(yes_no),
         yes_no_entries=yes_no,
         evaluative=Lexicon(_flat(spec.evaluative)),
-        scale_offer=Lexicon(dict.fromkeys(spec.scale_offer, True)),
-        apology=Lexicon(dict.fromkeys(spec.apology, True)),
+        scale_offer=Lexicon.of(spec.scale_offer),
+        apology=Lexicon.of(spec.apology),
         backchannel=frozenset(spec.backchannel),
         # "买了" and "卖了" differ only in tone: short outcome words must be heard as written
         outcome=Lexicon(_flat(spec.outcome), min_misheard=3),
         # complaint words are short and everyday: "送了" is not "松了", "忙得很" not "慢得很"
         complaints=Lexicon(_flat(spec.complaints), min_misheard=3),
-        not_a_problem=Lexicon(dict.fromkeys(spec.not_a_problem, True)),
+        not_a_problem=Lexicon.of(spec.not_a_problem),
     )
 
 
@@ -243,8 +245,8 @@ def compile_template(spec: TemplateSpec) -> Template:
     }
     promises = {
         name: (
-            Lexicon(dict.fromkeys(item.record, True)),
-            Lexicon(dict.fromkeys(item.promise, True)),
+            Lexicon.of(item.record),
+            Lexicon.of(item.promise),
         )
         for name, item in spec.compliance.items()
         if item.kind == "promise"
@@ -255,7 +257,7 @@ def compile_template(spec: TemplateSpec) -> Template:
         questions[qid] = Question(
             id=qid,
             spec=q,
-            inverted=Lexicon(dict.fromkeys(q.inverted_cues, True)),
+            inverted=Lexicon.of(q.inverted_cues),
             answers=Lexicon(own + list(shared.yes_no_entries)) if own else shared.yes_no,
             own_answers=Lexicon(own),
         )
