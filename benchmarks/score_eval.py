@@ -173,6 +173,8 @@ def main() -> None:
     everything = []
     for folder in args.sets:
         calls = load_set(folder)
+        if not calls:
+            parser.error(f"{folder}: no labelled calls (expected {folder}/labels/*.json)")
         everything += calls
         by_style: dict[str, Report] = defaultdict(Report)
         for name, call, label in calls:
