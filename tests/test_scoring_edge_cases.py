@@ -30,6 +30,31 @@ def test_customer_saying_they_hang_up_mid_survey_is_incomplete() -> None:
     assert (passed(result)["invite_feedback"], passed(result)["closing"]) == (None, None)
 
 
+@pytest.mark.parametrize(
+    "leaving",
+    ["哎呀你问得太多了,我这边来客户了,先这样,挂了啊。", "不好意思,领导叫我进会议室了。"],
+)
+def test_words_that_refuse_early_end_the_call_when_said_mid_survey(leaving: str) -> None:
+    # "挂了啊" before the survey refuses it; after three answers it ends the call part-way
+    result = score(
+        *OPENING,
+        Q09,
+        customer("满意。"),
+        Q12,
+        customer("满意的。"),
+        agent("那服务顾问的友好程度呢?"),
+        customer(leaving),
+        agent("好的,不打扰您了,再见。"),
+    )
+    assert result["outcome"] == "incomplete"
+    assert passed(result)["invite_feedback"] is None
+
+
+def test_hanging_up_before_the_survey_refuses_it() -> None:
+    result = score(*OPENING[:1], customer("不需要,挂了啊。"))
+    assert result["outcome"] == "refused"
+
+
 def test_vague_shuo_bu_shang_man_yi_is_unknown() -> None:
     assert survey(Q09, customer("说不上满意。"))["ratings"] == {"q09_cleanliness": "unknown"}
 

@@ -108,7 +108,11 @@ def complaints_from_answers(
         if category is None or category in have:
             continue
         for clause in clauses:
-            if _categories(clause, lang) or lang.outcome.find(clause):
+            if (
+                _categories(clause, lang)
+                or lang.outcome.find(clause)
+                or lang.call_ended.find(clause)
+            ):
                 continue  # its own words name the problem, or it is "先不说了" and the like
             said = sum(m.end - m.begin for m in lang.yes_no.find(clause))
             if said >= len(clause.text) - 1:

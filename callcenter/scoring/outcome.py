@@ -103,18 +103,18 @@ def judge_outcome(
     if at is not None and _ends_survey(asks, at) and len(asks) < 3:
         return Ending(Outcome.RESCHEDULE, at)
     # a survey that got to its open question ended; "那先这样" then is a curt goodbye
-    if asks and not reached_end and _ended_mid_survey(clauses, asks, heard, closing_heard):
+    if asks and not reached_end and _ended_mid_survey(clauses, asks, lang, closing_heard):
         return Ending(Outcome.INCOMPLETE, None)
     return Ending(Outcome.COMPLETED, None)
 
 
 def _ended_mid_survey(
-    clauses: list[Clause], asks: list[Ask], heard: list[set[str]], closing_heard: bool
+    clauses: list[Clause], asks: list[Ask], lang: Language, closing_heard: bool
 ) -> bool:
     """The customer left or the line dropped before the survey's end (the agent may still
     have got a goodbye in), or the agent's last question went unanswered."""
     tail = clauses[-8:]
-    if any("dropped" in labels for labels in heard[-8:]):
+    if any(lang.call_ended.find(c) for c in tail):
         return True
     if closing_heard:
         return False

@@ -192,10 +192,7 @@ def _cut_off(clauses: list[Clause], asks: list[Ask], template: Template, lang: L
         for q in named_questions(c, template)
     ]
     after = [c for c in tail if c.speaker != "agent"]
-    dropped = all(
-        not c.text.strip("喂?") or any(m.label == "dropped" for m in lang.outcome.find(c))
-        for c in after
-    )
+    dropped = all(not c.text.strip("喂?") or bool(lang.call_ended.find(c)) for c in after)
     if (
         named
         and dropped

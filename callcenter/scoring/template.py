@@ -200,6 +200,9 @@ class Language:
     apology: Lexicon[bool]
     backchannel: frozenset[str]
     outcome: Lexicon[str]
+    # words that end a call part-way; apart from ``outcome`` because many of them ("挂了啊")
+    # also refuse the survey when said before it starts
+    call_ended: Lexicon[bool]
     complaints: Lexicon[str]
     not_a_problem: Lexicon[bool]
 
@@ -228,7 +231,10 @@ def language() -> Language:
         apology=Lexicon.of(spec.apology),
         backchannel=frozenset(spec.backchannel),
         # "买了" and "卖了" differ only in tone: short outcome words must be heard as written
-        outcome=Lexicon(_flat(spec.outcome), min_misheard=3),
+        outcome=Lexicon(
+            [(p, label) for p, label in _flat(spec.outcome) if label != "dropped"], min_misheard=3
+        ),
+        call_ended=Lexicon(dict.fromkeys(spec.outcome["dropped"], True), min_misheard=3),
         # complaint words are short and everyday: "送了" is not "松了", "忙得很" not "慢得很"
         complaints=Lexicon(_flat(spec.complaints), min_misheard=3),
         not_a_problem=Lexicon.of(spec.not_a_problem),
