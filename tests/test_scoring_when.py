@@ -130,6 +130,12 @@ CASES: list[tuple[str, datetime, datetime]] = [
     ("礼拜六上午不在家礼拜天吧", FRIDAY, at(11, 22, 9)),
     ("晚上吧八点以后", FRIDAY, at(11, 20, 20)),
     ("明天吧。不行,明天我要出差,后天", FRIDAY, at(11, 22, 9)),
+    # an aside after the time asked for does not replace it; a narrower time does
+    ("你周一下午再打吧,我周一中午就回来了", FRIDAY, at(11, 23, 14)),
+    ("你礼拜六下午打吧,礼拜六我休息", FRIDAY, at(11, 21, 14)),
+    ("明天吧,下午三点", FRIDAY, at(11, 21, 15)),
+    # turns on their own lines: the next turn's 好的 agrees with the agent, not the aside
+    ("你周一下午再打吧,我周一中午回来\n好的,谢谢", FRIDAY, at(11, 23, 14)),
     # recogniser-style: no punctuation, fillers
     ("那个你明天下午三点左右再打过来吧", FRIDAY, at(11, 21, 15)),
     ("嗯我在开车呢你半个小时以后再打吧", FRIDAY, at(11, 20, 10, 45)),

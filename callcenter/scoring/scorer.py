@@ -71,8 +71,8 @@ def score_transcript(
         # the customer's words name the time; the agent's only when the customer just agreed
         after = clauses[ending.at :]
         when = parse_callback_time(
-            " ".join(c.text for c in after if c.speaker != "agent"), call_time
-        ) or parse_callback_time(" ".join(c.text for c in after), call_time)
+            _turns([c for c in after if c.speaker != "agent"]), call_time
+        ) or parse_callback_time(_turns(after), call_time)
         reschedule_at = when.isoformat() if when else None
 
     values = {q: r.value for q, r in ratings.items()}
@@ -104,6 +104,19 @@ def score_transcript(
 
 # what any call opens with; the call's own business comes after
 _OPENING_ITEMS = ("greeting", "self_intro", "convenience_check")
+
+
+def _turns(clauses: list[Clause]) -> str:
+    """Clauses as text, one line per segment they came from."""
+    lines: list[str] = []
+    segment = None
+    for clause in clauses:
+        if clause.segment != segment or not lines:
+            lines.append(clause.text)
+        else:
+            lines[-1] += "," + clause.text
+        segment = clause.segment
+    return "\n".join(lines)
 
 
 def _content_from(clauses: list[Clause], template: Template) -> int | None:

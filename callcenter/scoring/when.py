@@ -96,6 +96,7 @@ AFFIRM = "affirm"  # accepts the time said just before
 VAGUE = "vague"  # words that look like times but name none (晚点, 一会儿)
 FILLER = "filler"  # words kept whole so their characters are not misread (一点都不)
 SEP = "sep"
+TURN = "turn"  # a line break: the next speaker turn; its 好的/可以 settle nothing said before
 OTHER = "other"
 
 
@@ -266,7 +267,8 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token(kind, word, payload))
             i += len(word)
         else:
-            tokens.append(_Token(SEP if text[i] in _SEPARATORS else OTHER, text[i]))
+            kind = TURN if text[i] == "\n" else SEP if text[i] in _SEPARATORS else OTHER
+            tokens.append(_Token(kind, text[i]))
             i += 1
     return tokens
 
@@ -480,7 +482,7 @@ def _pieces(tokens: list[_Token]) -> list[_Piece | str]:
         elif tok.kind == NEG_BEFORE:
             if _kind(tokens, i + 1) in _TIME_KINDS:  # 不是明天; "别打了" turns down nothing
                 out.append(NEG_BEFORE)
-        elif tok.kind in (SEP, NEG_AFTER, AFFIRM, NOW):
+        elif tok.kind in (SEP, TURN, NEG_AFTER, AFFIRM, NOW):
             out.append(tok.kind)
         if piece is not None:
             out.append(piece)
@@ -520,6 +522,8 @@ def _proposals(items: list[_Piece | str]) -> list[_Proposal]:
             if item == NOW:  # "现在不方便": the 不方便 is about now, not the time before it
                 current = _Proposal(open=False)
                 proposals.append(current)
+            elif item == TURN:
+                current = None
             elif current is not None:
                 current.open = False  # any marker ends the run of pieces
                 if item in (NEG_AFTER, AFFIRM) and not current.settled:
@@ -619,16 +623,29 @@ def _resolve(proposal: _Proposal, call_time: datetime) -> datetime | None:
 
 
 def parse_callback_time(text: str, call_time: datetime) -> datetime | None:
-    """The callback time named in `text`, resolved against `call_time`; None if none is named."""
+    """The callback time named in `text`, resolved against `call_time`; None if none is named.
+
+    Speaker turns in ``text`` are separated by line breaks."""
     if call_time.tzinfo is None or call_time.utcoffset() is None:
         raise ValueError(f"call_time 需要带时区的时间,实际为 {call_time.isoformat()}")
     result: datetime | None = None
     previous: _Proposal | None = None
+    agreed: set[int] | None = None  # the parts of the last time said with "吧"/"再打"
     for proposal in _proposals(_pieces(_tokenize(text))):
         if not proposal.levels() and proposal.delay is None:
             continue  # "现在" alone names no time of its own
         proposal = _in_context(proposal, previous)
         previous = proposal
-        if not proposal.negated:
-            result = _resolve(proposal, call_time) or result
+        if proposal.negated:
+            agreed = None  # "明天吧。不行,明天我要出差": the agreed time is off again
+            continue
+        levels = set(proposal.levels())
+        if not proposal.settled and agreed is not None and not levels > agreed:
+            # "周五下午再打吧,我周五中午就回来了": an aside after the time asked for, unless it
+            # narrows that time down ("明天吧,下午三点")
+            continue
+        resolved = _resolve(proposal, call_time)
+        if resolved is not None:
+            result = resolved
+            agreed = levels if proposal.settled else agreed
     return result
