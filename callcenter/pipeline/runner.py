@@ -87,7 +87,8 @@ def transcript_dict(call: Call, transcript: Transcript) -> dict[str, Any]:
 def _prepare_transcribe(session: Session, settings: Settings, call: Call) -> Compute:
     path = recording_file(settings, call)
     transcribe = load_step_function("pipeline.transcribe_step", settings.pipeline.transcribe_step)
-    return lambda: check_transcript(transcribe(str(path)))
+    template_id = call.template_id
+    return lambda: check_transcript(transcribe(str(path), template_id, settings))
 
 
 def _store_transcript(session: Session, call_id: int, result: dict[str, Any]) -> None:

@@ -1,20 +1,24 @@
 """The default step functions and the errors a step function may raise.
 
-A transcribe step is ``f(recording_path: str) -> transcript`` and a score step is
+A transcribe step is ``f(recording_path: str, template_id: str | None, settings: Settings) ->
+transcript`` and a score step is
 ``f(transcript: dict, template_id: str) -> score``, where transcript and score are the
 CONTRACTS.md dicts (or dataclasses with the same fields). ``settings.pipeline.transcribe_step`` and
 ``score_step`` name the functions to use as ``"module:function"``.
 
-The defaults hand the work to ``callcenter.asr.transcribe_file`` and
-``callcenter.scoring.score_transcript``, which later issues provide. Until they exist the defaults
-raise :class:`StepUnavailable`, so the call goes to ``failed`` with a message saying what is missing
+The defaults hand the work to ``callcenter.asr.transcribe`` and
+``callcenter.scoring.score_transcript``. When a module cannot be imported the defaults raise
+:class:`StepUnavailable`, so the call goes to ``failed`` with a message saying what is missing
 instead of carrying a made-up result.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from callcenter.config import Settings
 
 
 class StepError(Exception):
@@ -43,10 +47,22 @@ def _require(module_name: str, function_name: str, what: str) -> Any:
     return function
 
 
-def transcribe_recording(recording_path: str) -> Any:
+def transcribe_recording(
+    recording_path: str, template_id: str | None, settings: Settings
+) -> dict[str, Any]:
     """Transcribe a call recording with ``callcenter.asr`` (CONTRACTS.md transcript)."""
-    transcribe = _require("callcenter.asr", "transcribe_file", "语音识别模块")
-    return transcribe(recording_path)
+    transcribe = _require("callcenter.asr", "transcribe", "语音识别模块")
+    audio_error = _require("callcenter.asr", "AudioError", "语音识别模块")
+    model_error = _require("callcenter.asr", "ModelError", "语音识别模块")
+    try:
+        transcript = transcribe(recording_path, settings.asr.options(template_id))
+    except audio_error as exc:
+        raise PermanentStepError(str(exc)) from exc  # the same file will not decode next time
+    except model_error as exc:
+        raise StepError(str(exc)) from exc
+    result: dict[str, Any] = transcript.to_dict()
+    result["engine"] = settings.asr.engine_name()
+    return result
 
 
 def score_transcript(transcript: dict[str, Any], template_id: str) -> Any:
