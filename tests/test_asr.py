@@ -27,7 +27,7 @@ from callcenter.asr import (
     transcribe,
 )
 from callcenter.asr.model import BASE_FILES, assemble_base_model, model_dir
-from callcenter.asr.text import bare, clean_text, echoes_prompt, to_simplified
+from callcenter.asr.text import bare, clean_text, echoes_prompt, prompt_text, to_simplified
 from callcenter.config import AsrSettings
 
 DATA = Path(__file__).resolve().parent / "data" / "speech"
@@ -243,6 +243,7 @@ def test_clean_text() -> None:
     assert clean_text("对对对对对对对对对对对对") == "对"
     assert clean_text("嗯嗯嗯嗯嗯嗯") == "嗯"
     assert clean_text(" OK ") == "OK"
+    assert clean_text("客服专员\ufffd想") == "客服专员想"
 
 
 def test_prompt_echo_is_recognised_but_short_answers_are_not() -> None:
@@ -251,3 +252,7 @@ def test_prompt_echo_is_recognised_but_short_answers_are_not() -> None:
     assert not echoes_prompt("非常满意", prompt)  # in the prompt, and really said
     assert not echoes_prompt("等的时间太长了我很不满意", prompt)
     assert math.isclose(len(bare("您好，我是")), 4)
+
+
+def test_prompt_is_given_with_half_width_punctuation() -> None:
+    assert prompt_text("您好，请问是张先生吗？我是客服。") == "您好,请问是张先生吗?我是客服."

@@ -28,13 +28,22 @@ def to_simplified(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Simplified Chinese, full-width punctuation between Chinese words, loops cut to one."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    text = unicodedata.normalize("NFKC", text).replace("\ufffd", "").strip()  # broken bytes
     text = to_simplified(text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     text = _LOOP.sub(r"\1", text)
     if re.search(rf"[{_CJK}]", text):
         text = text.translate(_HALF_WIDTH)
     return text.strip()
+
+
+def prompt_text(prompt: str) -> str:
+    """A prompt as the model should see it: half-width punctuation. Full-width marks are
+    several byte tokens each, and with them in the prompt the model wrote "１" for "，"."""
+    return unicodedata.normalize("NFKC", prompt).translate(_PROMPT_MARKS).strip()
+
+
+_PROMPT_MARKS = str.maketrans({"。": ".", "、": ",", "“": '"', "”": '"'})
 
 
 def bare(text: str) -> str:

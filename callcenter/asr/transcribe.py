@@ -4,7 +4,7 @@ utterance, simplified Chinese."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,11 +12,12 @@ import numpy as np
 
 from callcenter.asr.audio import SAMPLE_RATE, load_recording
 from callcenter.asr.model import ModelSpec, load_model
-from callcenter.asr.text import bare, clean_text, echoes_prompt
+from callcenter.asr.text import bare, clean_text, echoes_prompt, prompt_text
 from callcenter.transcript import Segment, Transcript
 
 log = logging.getLogger(__name__)
 
+_WINDOW_S = 30  # what the model hears at once
 STEREO_SPEAKERS = ("agent", "customer")  # CONTRACTS.md: left is the agent, right the customer
 
 
@@ -33,7 +34,6 @@ class TranscribeOptions:
     max_duration_s: float = 3600.0
     # a pause this long ends an utterance (a turn): one segment each
     turn_pause_s: float = 0.5
-    max_utterance_s: float = 25.0
     vad_threshold: float = 0.35  # telephone speech starts softly: a higher one clips onsets
     speech_pad_s: float = 0.3  # context the model hears around each utterance
     # what is heard too faintly to trust is dropped (Whisper's own thresholds)
@@ -58,15 +58,9 @@ def speech_spans(audio: np.ndarray, options: TranscribeOptions) -> list[Utteranc
 
     if not len(audio) or float(np.max(np.abs(audio))) < 1e-4:
         return []  # digital silence: nothing to hear
+    # the same options the recogniser's own VAD pass uses (it cuts at 30 s, its window)
     spans = get_speech_timestamps(
-        audio,
-        VadOptions(
-            threshold=options.vad_threshold,
-            min_speech_duration_ms=150,
-            min_silence_duration_ms=int(options.turn_pause_s * 1000),
-            speech_pad_ms=int(options.speech_pad_s * 1000),
-            max_speech_duration_s=options.max_utterance_s,
-        ),
+        audio, VadOptions(**_vad_options(options), max_speech_duration_s=_WINDOW_S)
     )
     pad, total = options.speech_pad_s, len(audio) / SAMPLE_RATE
     utterances = []
@@ -78,43 +72,83 @@ def speech_spans(audio: np.ndarray, options: TranscribeOptions) -> list[Utteranc
     return utterances
 
 
-def transcribe_channel(
-    audio: np.ndarray, speaker: str, options: TranscribeOptions
+@dataclass(frozen=True, slots=True)
+class _Clip:
+    speaker: str
+    offset: float  # where its channel starts in the joined audio
+    utterance: Utterance
+
+    @property
+    def start(self) -> float:
+        return self.offset + self.utterance.start
+
+    @property
+    def end(self) -> float:
+        return self.offset + self.utterance.end
+
+
+def recognise(
+    channels: Sequence[np.ndarray], speakers: Sequence[str], options: TranscribeOptions
 ) -> list[Segment]:
-    """One channel's utterances, recognised in batches; faint and echoed ones dropped."""
+    """Every channel's utterances, one segment each.
+
+    The channels are joined end to end and their speech packed into 30-second windows (the
+    model's input size), so a batch holds many short turns of both speakers; each recognised
+    word goes back to the utterance it was said in. Faint, looping and echoed text is dropped."""
     from faster_whisper import BatchedInferencePipeline
 
-    spans = speech_spans(audio, options)
-    if not spans:
+    clips: list[_Clip] = []
+    offset = 0.0
+    for audio, speaker in zip(channels, speakers, strict=True):
+        clips += [_Clip(speaker, offset, u) for u in speech_spans(audio, options)]
+        offset += len(audio) / SAMPLE_RATE
+    if not clips:
         return []
+    joined = np.concatenate(channels) if len(channels) > 1 else channels[0]
     pipeline = BatchedInferencePipeline(load_model(options.model))
     results, _info = pipeline.transcribe(
-        audio,
+        joined,
         language=options.language,
-        clip_timestamps=[{"start": u.start, "end": u.end} for u in spans],
-        vad_filter=False,
+        vad_filter=True,
+        vad_parameters=_vad_options(options),
         batch_size=options.batch_size,
         beam_size=options.beam_size,
-        initial_prompt=options.prompt or None,
+        initial_prompt=prompt_text(options.prompt) or None,
         hotwords=options.hotwords or None,
         condition_on_previous_text=False,
-        without_timestamps=True,
+        word_timestamps=True,
         compression_ratio_threshold=options.compression_max,
         log_prob_threshold=options.logprob_min,
         no_speech_threshold=options.no_speech_max,
     )
-    segments: list[Segment] = []
+    heard: dict[int, list[str]] = {}
     for result in results:
         if _untrustworthy(result, options):
             log.debug("丢弃低置信度片段 %.2f–%.2f: %s", result.start, result.end, result.text)
             continue
-        text = clean_text(result.text)
-        if not text or _hallucinated(text, result, options):
-            log.debug("丢弃疑似幻觉片段 %.2f–%.2f: %s", result.start, result.end, text)
+        if _hallucinated(clean_text(result.text), result, options):
+            log.debug("丢弃疑似幻觉片段 %.2f–%.2f: %s", result.start, result.end, result.text)
             continue
-        start, end = _within_span(result.start, result.end, spans)
-        segments.append(Segment(speaker, round(start, 2), round(end, 2), text))
+        for word in result.words or ():
+            heard.setdefault(_clip_of(word.start, word.end, clips), []).append(word.word)
+    segments: list[Segment] = []
+    for index, words in sorted(heard.items()):
+        text = clean_text("".join(words))
+        if not text or (len(bare(text)) >= 8 and echoes_prompt(text, options.prompt)):
+            continue
+        clip = clips[index]
+        u = clip.utterance
+        segments.append(Segment(clip.speaker, round(u.said_from, 2), round(u.said_to, 2), text))
     return segments
+
+
+def _vad_options(options: TranscribeOptions) -> dict[str, float]:
+    return {
+        "threshold": options.vad_threshold,
+        "min_speech_duration_ms": 150,
+        "min_silence_duration_ms": int(options.turn_pause_s * 1000),
+        "speech_pad_ms": int(options.speech_pad_s * 1000),
+    }
 
 
 def _untrustworthy(result: object, options: TranscribeOptions) -> bool:
@@ -137,27 +171,31 @@ def _hallucinated(text: str, result: object, options: TranscribeOptions) -> bool
     return doubtful and echoes_prompt(text, options.prompt)
 
 
-def _within_span(start: float, end: float, spans: list[Utterance]) -> tuple[float, float]:
-    """The VAD span the result came from: its speech's bounds are the segment's times."""
+def _clip_of(start: float, end: float, clips: list[_Clip]) -> int:
+    """The index of the clip a word was said in (its middle lies inside it, or nearest)."""
     middle = (start + end) / 2
-    best = min(spans, key=lambda u: 0 if u.start <= middle <= u.end else abs(u.start - middle))
-    return best.said_from, best.said_to
+    return min(
+        range(len(clips)),
+        key=lambda i: 0.0 if clips[i].start <= middle <= clips[i].end else _gap(clips[i], middle),
+    )
+
+
+def _gap(clip: _Clip, at: float) -> float:
+    return min(abs(clip.start - at), abs(clip.end - at))
 
 
 def transcribe(
     path: str | Path,
     options: TranscribeOptions | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Sequence[str]], None] | None = None,
 ) -> Transcript:
     """Transcribe a recording: stereo as agent (left) and customer (right), mono as unknown."""
     options = options or TranscribeOptions()
     recording = load_recording(path, options.max_duration_s)
     speakers = STEREO_SPEAKERS if len(recording.channels) == 2 else ("unknown",)
-    segments: list[Segment] = []
-    for audio, speaker in zip(recording.channels, speakers, strict=True):
-        if progress is not None:
-            progress(speaker)
-        segments += transcribe_channel(audio, speaker, options)
+    if progress is not None:
+        progress(speakers)
+    segments = recognise(recording.channels, speakers, options)
     segments.sort(key=lambda s: (s.start, s.end))
     return Transcript(
         segments=tuple(segments),

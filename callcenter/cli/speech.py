@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -28,9 +29,10 @@ def transcribe_command(
     """把通话录音转写成文字(双声道:左客服、右客户;单声道:未知说话人)。"""
     from callcenter.asr import AudioError, ModelError, transcribe
 
-    def progress(speaker: str) -> None:
+    def progress(speakers: Sequence[str]) -> None:
         if not as_json:
-            click.echo(f"正在识别{_SPEAKER_NAMES[speaker]}声道…", err=True)
+            names = "、".join(_SPEAKER_NAMES[s] for s in speakers)
+            click.echo(f"正在识别({names})…", err=True)
 
     try:
         transcript = transcribe(audio, app.settings.asr.options(template_id), progress=progress)
