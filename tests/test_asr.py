@@ -113,7 +113,7 @@ def test_one_silent_channel_gives_only_the_other_speaker(tmp_path: Path) -> None
 def test_closed_set_answers(name: str, answer_type: str, expected: str | None) -> None:
     guess = recognise_answer_file(DATA / f"{name}.wav", answer_type)
     assert guess.label == expected, guess
-    assert set(guess.scores) == set(ANSWER_SETS[answer_type])
+    assert guess.scores and set(guess.scores) <= {*ANSWER_SETS[answer_type], "none"}
 
 
 def test_closed_set_answer_on_silence_is_none(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from callcenter.asr.audio import SAMPLE_RATE, load_recording
 from callcenter.asr.model import ModelSpec, load_model
-from callcenter.asr.text import clean_text
+from callcenter.asr.text import bare, clean_text
 
 # the expected answers of the survey's two answer types (BRIEF.md values), several wordings each
 SCALE_ANSWERS: dict[str, tuple[str, ...]] = {
@@ -27,6 +27,25 @@ YES_NO_ANSWERS: dict[str, tuple[str, ...]] = {
     "no": ("没有", "不是", "没", "没有啊", "不对", "没做", "好像没有", "这个倒没有", "不是的"),
 }
 ANSWER_SETS = {"scale": SCALE_ANSWERS, "yes_no": YES_NO_ANSWERS}
+# what people say instead of answering; scored beside the options, so a reply that sounds more
+# like one of these than like any option is "none" (a re-prompt) rather than a forced guess
+NOT_AN_ANSWER = (
+    "喂",
+    "喂你好",
+    "你好",
+    "什么",
+    "你说什么",
+    "再说一遍",
+    "听不清",
+    "等一下",
+    "稍等",
+    "不知道",
+    "我不知道",
+    "不清楚",
+    "说不好",
+    "我想想",
+    "哪个",
+)
 
 MAX_ANSWER_S = 15.0  # a longer reply is a sentence to transcribe, not a choice
 
@@ -52,7 +71,8 @@ def recognise_answer(
     *,
     model: ModelSpec | None = None,
     min_confidence: float = 0.6,
-    min_fit: float = -6.0,
+    min_fit: float = -8.0,
+    margin: float = 2.0,
 ) -> AnswerGuess:
     """Score every wording of every option against ``audio`` (16 kHz mono float32)."""
     from faster_whisper.audio import pad_or_trim
@@ -78,16 +98,30 @@ def recognise_answer(
     free = whisper.model.generate(encoded, [start], beam_size=1, max_length=48)[0]
     free_tokens = [t for t in free.sequences_ids[0] if t < tokenizer.eot]
     heard = clean_text(tokenizer.decode(free_tokens))
+    said = bare(heard)
+    for label, texts in options.items():  # the model's own reading is one of the wordings
+        if said and any(bare(text) == said for text in texts):
+            return AnswerGuess(label, 1.0, 0.0, heard, {label: likelihood(free_tokens)})
     scores: dict[str, float] = {}
     for label, texts in options.items():
         scores[label] = max(likelihood(tokenizer.encode(text)) for text in texts)
     best = max(scores, key=scores.__getitem__)
     top = scores[best]
-    total = sum(math.exp(v - top) for v in scores.values())
-    confidence = 1.0 / total
+    confidence = 1.0 / sum(math.exp(v - top) for v in scores.values())
     fit = top - max(likelihood(free_tokens), top)
-    sure = confidence >= min_confidence and fit >= min_fit
-    return AnswerGuess(best if sure else None, round(confidence, 3), round(fit, 2), heard, scores)
+    wordings = {bare(t) for texts in options.values() for t in texts}
+    elsewhere = max(
+        (likelihood(tokenizer.encode(t)) for t in NOT_AN_ANSWER if bare(t) not in wordings),
+        default=-math.inf,
+    )
+    sure = confidence >= min_confidence and fit >= min_fit and top > elsewhere - margin
+    return AnswerGuess(
+        best if sure else None,
+        round(confidence, 3),
+        round(fit, 2),
+        heard,
+        {**scores, "none": elsewhere},
+    )
 
 
 def recognise_answer_file(

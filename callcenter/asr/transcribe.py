@@ -4,6 +4,7 @@ utterance, simplified Chinese."""
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +30,11 @@ class TranscribeOptions:
     language: str = "zh"
     prompt: str = ""  # a natural sentence in the calls' vocabulary
     hotwords: str = ""
-    beam_size: int = 5
+    beam_size: int = 1
     batch_size: int = 8
     max_duration_s: float = 3600.0
     # a pause this long ends an utterance (a turn): one segment each
-    turn_pause_s: float = 0.5
+    turn_pause_s: float = 0.4
     vad_threshold: float = 0.35  # telephone speech starts softly: a higher one clips onsets
     speech_pad_s: float = 0.3  # context the model hears around each utterance
     # what is heard too faintly to trust is dropped (Whisper's own thresholds)
@@ -73,44 +74,59 @@ def speech_spans(audio: np.ndarray, options: TranscribeOptions) -> list[Utteranc
 
 
 @dataclass(frozen=True, slots=True)
-class _Clip:
+class _Piece:
+    """One utterance's audio, placed in the packed audio the model hears."""
+
     speaker: str
-    offset: float  # where its channel starts in the joined audio
     utterance: Utterance
+    at: float  # where it starts in the packed audio (seconds)
+    length: float
 
-    @property
-    def start(self) -> float:
-        return self.offset + self.utterance.start
 
-    @property
-    def end(self) -> float:
-        return self.offset + self.utterance.end
+def _pack(
+    channels: Sequence[np.ndarray], speakers: Sequence[str], options: TranscribeOptions
+) -> tuple[np.ndarray, list[dict[str, float]], list[_Piece]]:
+    """Each channel's utterances packed, silence left out, into windows of at most 30 seconds
+    (the model's input) laid end to end. A window never holds two channels: the model tends to
+    stop writing part-way through a window that changes speaker."""
+    parts: list[np.ndarray] = []
+    windows: list[dict[str, float]] = []
+    pieces: list[_Piece] = []
+    at = 0.0
+    for audio, speaker in zip(channels, speakers, strict=True):
+        window_start = at
+        for u in speech_spans(audio, options):
+            clip = audio[int(u.start * SAMPLE_RATE) : int(u.end * SAMPLE_RATE)]
+            length = len(clip) / SAMPLE_RATE
+            if at + length - window_start > _WINDOW_S and at > window_start:
+                windows.append({"start": window_start, "end": at})
+                window_start = at
+            parts.append(clip)
+            pieces.append(_Piece(speaker, u, at, length))
+            at += length
+        if at > window_start:
+            windows.append({"start": window_start, "end": at})
+    packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return packed, windows, pieces
 
 
 def recognise(
     channels: Sequence[np.ndarray], speakers: Sequence[str], options: TranscribeOptions
 ) -> list[Segment]:
-    """Every channel's utterances, one segment each.
-
-    The channels are joined end to end and their speech packed into 30-second windows (the
-    model's input size), so a batch holds many short turns of both speakers; each recognised
-    word goes back to the utterance it was said in. Faint, looping and echoed text is dropped."""
+    """Every channel's utterances, one segment each: all windows recognised in batches, each
+    recognised word returned to the utterance it was said in. Faint, looping and echoed text
+    is dropped."""
     from faster_whisper import BatchedInferencePipeline
 
-    clips: list[_Clip] = []
-    offset = 0.0
-    for audio, speaker in zip(channels, speakers, strict=True):
-        clips += [_Clip(speaker, offset, u) for u in speech_spans(audio, options)]
-        offset += len(audio) / SAMPLE_RATE
-    if not clips:
+    packed, windows, pieces = _pack(channels, speakers, options)
+    if not pieces:
         return []
-    joined = np.concatenate(channels) if len(channels) > 1 else channels[0]
     pipeline = BatchedInferencePipeline(load_model(options.model))
     results, _info = pipeline.transcribe(
-        joined,
+        packed,
         language=options.language,
-        vad_filter=True,
-        vad_parameters=_vad_options(options),
+        clip_timestamps=windows,
+        vad_filter=False,
         batch_size=options.batch_size,
         beam_size=options.beam_size,
         initial_prompt=prompt_text(options.prompt) or None,
@@ -121,6 +137,7 @@ def recognise(
         log_prob_threshold=options.logprob_min,
         no_speech_threshold=options.no_speech_max,
     )
+    starts = [p.at for p in pieces]
     heard: dict[int, list[str]] = {}
     for result in results:
         if _untrustworthy(result, options):
@@ -130,15 +147,16 @@ def recognise(
             log.debug("丢弃疑似幻觉片段 %.2f–%.2f: %s", result.start, result.end, result.text)
             continue
         for word in result.words or ():
-            heard.setdefault(_clip_of(word.start, word.end, clips), []).append(word.word)
+            index = max(bisect_right(starts, (word.start + word.end) / 2) - 1, 0)
+            heard.setdefault(index, []).append(word.word)
     segments: list[Segment] = []
     for index, words in sorted(heard.items()):
         text = clean_text("".join(words))
-        if not text or (len(bare(text)) >= 8 and echoes_prompt(text, options.prompt)):
+        if not text or echoes_prompt(text, options.prompt):
             continue
-        clip = clips[index]
-        u = clip.utterance
-        segments.append(Segment(clip.speaker, round(u.said_from, 2), round(u.said_to, 2), text))
+        piece = pieces[index]
+        u = piece.utterance
+        segments.append(Segment(piece.speaker, round(u.said_from, 2), round(u.said_to, 2), text))
     return segments
 
 
@@ -169,19 +187,6 @@ def _hallucinated(text: str, result: object, options: TranscribeOptions) -> bool
         return True
     doubtful = float(getattr(result, "no_speech_prob", 0.0)) > 0.2 or rate > 7
     return doubtful and echoes_prompt(text, options.prompt)
-
-
-def _clip_of(start: float, end: float, clips: list[_Clip]) -> int:
-    """The index of the clip a word was said in (its middle lies inside it, or nearest)."""
-    middle = (start + end) / 2
-    return min(
-        range(len(clips)),
-        key=lambda i: 0.0 if clips[i].start <= middle <= clips[i].end else _gap(clips[i], middle),
-    )
-
-
-def _gap(clip: _Clip, at: float) -> float:
-    return min(abs(clip.start - at), abs(clip.end - at))
 
 
 def transcribe(
