@@ -30,7 +30,7 @@ class TranscribeOptions:
     language: str = "zh"
     prompt: str = ""  # a natural sentence in the calls' vocabulary
     hotwords: str = ""
-    beam_size: int = 1
+    beam_size: int = 5
     batch_size: int = 8
     max_duration_s: float = 3600.0
     # a pause this long ends an utterance (a turn): one segment each
