@@ -59,9 +59,10 @@ def speech_spans(audio: np.ndarray, options: TranscribeOptions) -> list[Utteranc
 
     if not len(audio) or float(np.max(np.abs(audio))) < 1e-4:
         return []  # digital silence: nothing to hear
-    # the same options the recogniser's own VAD pass uses (it cuts at 30 s, its window)
+    # a longer stretch without a pause is cut, so that each piece fits the model's window
+    longest = _WINDOW_S - 2 * options.speech_pad_s - 0.1
     spans = get_speech_timestamps(
-        audio, VadOptions(**_vad_options(options), max_speech_duration_s=_WINDOW_S)
+        audio, VadOptions(**_vad_options(options), max_speech_duration_s=longest)
     )
     pad, total = options.speech_pad_s, len(audio) / SAMPLE_RATE
     utterances = []
