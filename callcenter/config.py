@@ -87,6 +87,7 @@ class AsrSettings:
     batch_size: int = 8
     max_duration_s: float = 3600.0  # longer recordings are refused
     turn_pause_s: float = 0.4  # a pause this long ends an utterance
+    speech_pad_s: float = 0.3  # context the model hears either side of an utterance
     # a natural sentence in each template's vocabulary; "default" for templates not listed
     prompts: dict[str, str] = field(
         default_factory=lambda: {
@@ -122,6 +123,7 @@ class AsrSettings:
             batch_size=self.batch_size,
             max_duration_s=self.max_duration_s,
             turn_pause_s=self.turn_pause_s,
+            speech_pad_s=self.speech_pad_s,
         )
 
     def engine_name(self) -> str:
