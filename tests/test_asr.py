@@ -70,6 +70,7 @@ def test_stereo_call_words_are_heard(call_transcript: dict[str, Any]) -> None:
 def test_output_is_simplified_chinese(call_transcript: dict[str, Any]) -> None:
     for s in call_transcript["segments"]:
         assert to_simplified(s["text"]) == s["text"]
+        assert not s["text"].endswith("，")  # no comma left from the next turn in its window
 
 
 def test_mono_flac_is_one_unknown_speaker() -> None:

@@ -152,7 +152,8 @@ def recognise(
             heard.setdefault(index, []).append(word.word)
     segments: list[Segment] = []
     for index, words in sorted(heard.items()):
-        text = clean_text("".join(words))
+        # a turn cut from a window often ends on the comma that joined it to the next one
+        text = clean_text("".join(words)).rstrip("，、")
         if not text or echoes_prompt(text, options.prompt):
             continue
         piece = pieces[index]
