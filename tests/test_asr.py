@@ -73,6 +73,19 @@ def test_output_is_simplified_chinese(call_transcript: dict[str, Any]) -> None:
         assert not s["text"].endswith("，")  # no comma left from the next turn in its window
 
 
+def test_16khz_recording_gives_the_same_utterances(tmp_path: Path) -> None:
+    audio, rate = sf.read(CALL, dtype="float32")
+    times = np.arange(len(audio) * 2) / (rate * 2)
+    wide = np.stack(
+        [np.interp(times, np.arange(len(audio)) / rate, audio[:, c]) for c in range(2)], axis=1
+    )
+    path = _write(tmp_path / "call_16k.wav", wide, rate=rate * 2)
+    segments = transcribe(path, OPTIONS).segments
+    assert [s.speaker for s in segments] == [r["speaker"] for r in REFERENCE]
+    for got, want in zip(segments, REFERENCE, strict=True):
+        assert abs(got.start - want["start"]) <= 0.3 and abs(got.end - want["end"]) <= 0.3
+
+
 def test_mono_flac_is_one_unknown_speaker() -> None:
     transcript = transcribe(DATA / "call_mono.flac", OPTIONS)
     assert {s.speaker for s in transcript.segments} == {"unknown"}
