@@ -31,6 +31,9 @@ BASE_FILES = {
 BASE_PARTS = ("model.bin.part1", "model.bin.part2")
 
 
+_ASSEMBLY_LOCK = threading.Lock()
+
+
 class ModelError(RuntimeError):
     """The speech model is missing or damaged; the message says what to do."""
 
@@ -78,9 +81,6 @@ def base_model_dir(cache_dir: str | Path = "") -> Path:
         if not (target / ".verified").is_file():
             assemble_base_model(target)
     return target
-
-
-_ASSEMBLY_LOCK = threading.Lock()
 
 
 def assemble_base_model(target: Path) -> None:

@@ -62,7 +62,14 @@ def speech_spans(audio: np.ndarray, options: TranscribeOptions) -> list[Utteranc
     # a longer stretch without a pause is cut, so that each piece fits the model's window
     longest = _WINDOW_S - 2 * options.speech_pad_s - 0.1
     spans = get_speech_timestamps(
-        audio, VadOptions(**_vad_options(options), max_speech_duration_s=longest)
+        audio,
+        VadOptions(
+            threshold=options.vad_threshold,
+            min_speech_duration_ms=150,
+            min_silence_duration_ms=int(options.turn_pause_s * 1000),
+            speech_pad_ms=int(options.speech_pad_s * 1000),
+            max_speech_duration_s=longest,
+        ),
     )
     pad, total = options.speech_pad_s, len(audio) / SAMPLE_RATE
     utterances = []
@@ -160,15 +167,6 @@ def recognise(
         u = piece.utterance
         segments.append(Segment(piece.speaker, round(u.said_from, 2), round(u.said_to, 2), text))
     return segments
-
-
-def _vad_options(options: TranscribeOptions) -> dict[str, float]:
-    return {
-        "threshold": options.vad_threshold,
-        "min_speech_duration_ms": 150,
-        "min_silence_duration_ms": int(options.turn_pause_s * 1000),
-        "speech_pad_ms": int(options.speech_pad_s * 1000),
-    }
 
 
 def _untrustworthy(result: object, options: TranscribeOptions) -> bool:

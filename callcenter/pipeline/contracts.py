@@ -8,8 +8,8 @@ from typing import Any
 
 from callcenter.ids import Outcome
 from callcenter.pipeline.steps import PermanentStepError
+from callcenter.transcript import SPEAKERS
 
-SPEAKERS = frozenset({"agent", "customer", "unknown"})
 SEGMENT_FIELDS = ("speaker", "start", "end", "text")
 OUTCOMES = frozenset(Outcome)
 

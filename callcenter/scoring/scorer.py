@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from callcenter.ids import SCALE_SCORES, CallbackKind, ComplaintCategory, Outcome
@@ -71,8 +72,8 @@ def score_transcript(
         # the customer's words name the time; the agent's only when the customer just agreed
         after = clauses[ending.at :]
         when = parse_callback_time(
-            _turns([c for c in after if c.speaker != "agent"]), call_time
-        ) or parse_callback_time(_turns(after), call_time)
+            _by_segment([c for c in after if c.speaker != "agent"]), call_time
+        ) or parse_callback_time(_by_segment(after), call_time)
         reschedule_at = when.isoformat() if when else None
 
     values = {q: r.value for q, r in ratings.items()}
@@ -106,17 +107,11 @@ def score_transcript(
 _OPENING_ITEMS = ("greeting", "self_intro", "convenience_check")
 
 
-def _turns(clauses: list[Clause]) -> str:
+def _by_segment(clauses: list[Clause]) -> str:
     """Clauses as text, one line per segment they came from."""
-    lines: list[str] = []
-    segment = None
-    for clause in clauses:
-        if clause.segment != segment or not lines:
-            lines.append(clause.text)
-        else:
-            lines[-1] += "," + clause.text
-        segment = clause.segment
-    return "\n".join(lines)
+    return "\n".join(
+        ",".join(c.text for c in same) for _, same in groupby(clauses, key=lambda c: c.segment)
+    )
 
 
 def _content_from(clauses: list[Clause], template: Template) -> int | None:

@@ -13,34 +13,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeGuard
 
-TEMPLATES = ("service_3dc", "sales_7dc")
-OUTCOMES = ("completed", "reschedule", "refused", "wrong_number", "incomplete")
-EARLY_END = ("reschedule", "refused", "wrong_number")
+from callcenter.ids import ComplaintCategory, Outcome
+from callcenter.scoring.compliance import EARLY_END as COMPLIANCE_EARLY_END
+from callcenter.scoring.template import SURVEY_ITEMS, SURVEY_KINDS
+from callcenter.transcript import SPEAKERS
+
+TEMPLATES = tuple(SURVEY_KINDS)
+OUTCOMES = tuple(Outcome)
+EARLY_END = tuple(COMPLIANCE_EARLY_END)
 STYLES = ("clean", "asr")
-SPEAKERS = ("agent", "customer", "unknown")
-COMPLIANCE = (
-    "greeting",
-    "self_intro",
-    "convenience_check",
-    "visit_confirm",
-    "apology_after_negative",
-    "invite_feedback",
-    "complaint_record_promise",
-    "closing",
-    "forbidden_phrase",
-)
-CATEGORIES = (
-    "wait_time",
-    "cleanliness",
-    "invoice_explanation",
-    "repair_quality",
-    "attitude",
-    "price",
-    "parts",
-    "facilities",
-    "appointment",
-    "other",
-)
+COMPLIANCE = SURVEY_ITEMS
+CATEGORIES = tuple(ComplaintCategory)
 LABEL_KEYS = {
     "template",
     "call_time",
