@@ -13,6 +13,7 @@ mix, no VAD, no prompt, default options):
 Each system runs in its own child process so their peak memory is measured apart.
 
 Usage: python benchmarks/asr_eval.py [SET_DIR ...] [--runs N] [--baseline-runs N] [--no-baseline]
+       [--save DIR]
 """
 
 from __future__ import annotations
@@ -251,6 +252,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--baseline-runs", type=int, default=1, help="timed runs of the baseline")
     parser.add_argument("--no-baseline", action="store_true", help="measure callcenter.asr only")
+    parser.add_argument("--save", type=Path, help="also write each system's raw output here")
     parser.add_argument("--worker", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sets = args.sets or [DATA / "dev"]
@@ -283,7 +285,12 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            report(set_dir, name, json.loads(child.stdout))
+            result = json.loads(child.stdout)
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                out = args.save / f"{set_dir.name}-{name}.json"
+                out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+            report(set_dir, name, result)
 
 
 if __name__ == "__main__":
