@@ -16,6 +16,13 @@ Writes
   OUT/answers/index.json
   OUT/manifest.json     parameters, voices, per-call facts, TTS warnings
 
+Answer clips only, with another text list and more voices (the calls and the rest of an existing
+OUT/manifest.json are left alone; the answers' own seed and command go into its "answers" key):
+
+    .venv/bin/python benchmarks/data/speech/make_set.py --answers-only \
+        --out benchmarks/data/speech/holdout --seed 20261125 \
+        --answer-list benchmarks/data/speech/holdout/answers/texts.json --answer-voices a,b,c
+
 Layout rules (per call, random numbers from Random(f"{seed}:{call_id}") so a call's layout does
 not depend on which other calls are in the list):
   * voices: the calls are taken in the order given; even positions agent=a/customer=b, odd
@@ -85,6 +92,16 @@ NONE_ANSWERS = [
     ("喂你好", {"a": "scale", "b": "yes_no"}),
     ("等一下", {"a": "yes_no", "b": "scale"}),
 ]
+# voices say.py does not have, added to its VOICES for the run that needs them:
+# name -> (FastSpeech2 duration scale (<1 = faster), sox effects at 24 kHz), as in say.py.
+# c: the model's own voice (a) with durations x 0.9 (about 10 % faster), pitch up 200 cents.
+EXTRA_VOICES = {"c": (0.9, ["pitch", "200"])}
+# say.py's main() run with EXTRA_VOICES added: argv[1] = say.py, argv[2] = the voices (JSON)
+SAY_WITH_EXTRA_VOICES = (
+    "import json, runpy, sys; g = runpy.run_path(sys.argv[1]); "
+    "g['VOICES'].update({k: tuple(v) for k, v in json.loads(sys.argv[2]).items()}); "
+    "sys.exit(g['main'](sys.argv[3:]))"
+)
 
 
 def log(msg: str) -> None:
@@ -106,6 +123,8 @@ class TTS:
         self.normalise = normalise
 
     def key(self, text: str, voice: str) -> str:
+        if voice in EXTRA_VOICES:  # the voice's definition is part of the key
+            voice = f"{voice}={json.dumps(EXTRA_VOICES[voice])}"
         return hashlib.sha1(
             f"{self.say_hash}|tel|{voice}|{text}".encode(), usedforsecurity=False
         ).hexdigest()[:16]
@@ -123,10 +142,12 @@ class TTS:
         tsv.write_text(
             "".join(f"{self.path(t, v)}\t{t}\t{v}\ttel\n" for t, v in todo), encoding="utf-8"
         )
+        cmd = [self.python, str(self.say), "--batch", str(tsv), "--telephone"]
+        extra = {v: EXTRA_VOICES[v] for _, v in todo if v in EXTRA_VOICES}
+        if extra:
+            cmd[1:2] = ["-c", SAY_WITH_EXTRA_VOICES, str(self.say), json.dumps(extra)]
         p = subprocess.run(  # noqa: S603 (the TTS tool, with its own arguments)
-            [self.python, str(self.say), "--batch", str(tsv), "--telephone"],
-            capture_output=True,
-            text=True,
+            cmd, capture_output=True, text=True
         )
         tsv.unlink()
         # stderr: "model loaded", then per job its warnings ("say.py: ...") followed by either
@@ -265,10 +286,23 @@ def make_call(tts: TTS, src: Path, voices: dict[str, str], seed: int, noise_db: 
 
 
 # ---------------------------------------------------------------- answers
-def answer_items() -> list[dict]:
+def load_answer_list(path: Path, voices: list[str]) -> tuple[list, list]:
+    """(answers, none_answers) from a JSON file {"answers": [[text, answer_type, label], ...],
+    "none": [[text, {voice: answer_type, ...}], ...]}; extra keys (a note) are ignored."""
+    d = json.loads(path.read_text(encoding="utf-8"))
+    answers = [tuple(a) for a in d["answers"]]
+    none = [(t, types) for t, types in d.get("none", [])]
+    for text, atype, label in answers:
+        assert atype in ("scale", "yes_no") and label != "none", (path, text, atype, label)
+    for text, types in none:
+        assert all(types.get(v) in ("scale", "yes_no") for v in voices), (path, text, types)
+    return answers, none
+
+
+def answer_items(answers=ANSWERS, none_answers=NONE_ANSWERS, voices=("a", "b")) -> list[dict]:
     items = []
-    for voice in ("a", "b"):
-        for n, (text, atype, label) in enumerate(ANSWERS, 1):
+    for voice in voices:
+        for n, (text, atype, label) in enumerate(answers, 1):
             items.append(
                 {
                     "file": f"{atype}_{n:02d}_{voice}.wav",
@@ -278,7 +312,7 @@ def answer_items() -> list[dict]:
                     "voice": voice,
                 }
             )
-        for n, (text, types) in enumerate(NONE_ANSWERS, 1):
+        for n, (text, types) in enumerate(none_answers, 1):
             items.append(
                 {
                     "file": f"none_{n:02d}_{voice}.wav",
@@ -323,6 +357,24 @@ def main() -> int:
     ap.add_argument("--calls", nargs="*", default=[], type=Path, help="source transcript JSONs")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--answers", action="store_true", help="also make the short answer clips")
+    ap.add_argument(
+        "--answers-only",
+        action="store_true",
+        help="make only the answer clips (no --calls); OUT/manifest.json is kept except for its "
+        '"answers" key, which gets this run\'s seed, command, voices and text list',
+    )
+    ap.add_argument(
+        "--answer-list",
+        type=Path,
+        help="JSON answer texts instead of the built-in ANSWERS/NONE_ANSWERS "
+        "(see load_answer_list)",
+    )
+    ap.add_argument(
+        "--answer-voices",
+        default="a,b",
+        help="comma-separated voices for the answer clips (default a,b: say.py's; "
+        f"extra: {','.join(EXTRA_VOICES)})",
+    )
     ap.add_argument("--noise-dbfs", type=float, default=-60.0)
     ap.add_argument("--min-duration", type=float, default=40.0, help="skip shorter calls (s)")
     ap.add_argument("--max-duration", type=float, default=180.0, help="skip longer calls (s)")
@@ -337,11 +389,21 @@ def main() -> int:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "speechset-tts-cache"
     )
     args = ap.parse_args()
+    if args.answers_only and args.calls:
+        ap.error("--answers-only makes no calls: leave out --calls")
+    args.answers = args.answers or args.answers_only or args.answer_list is not None
+    answer_voices = [v.strip() for v in args.answer_voices.split(",") if v.strip()]
+    answer_list = (ANSWERS, NONE_ANSWERS)
+    if args.answer_list:
+        answer_list = load_answer_list(args.answer_list, answer_voices)
 
     tts = TTS(args.tts_python, args.say, args.cache)
     calls_dir, ans_dir = args.out / "calls", args.out / "answers"
     if args.clean:
-        for d, pats in ((calls_dir, ("*.wav", "*.json")), (ans_dir, ("*.wav", "index.json"))):
+        cleanup = [(ans_dir, ("*.wav", "index.json"))]
+        if not args.answers_only:
+            cleanup.insert(0, (calls_dir, ("*.wav", "*.json")))
+        for d, pats in cleanup:
             for pat in pats:
                 for f in d.glob(pat):
                     f.unlink()
@@ -355,7 +417,7 @@ def main() -> int:
         for s in json.loads(src.read_text(encoding="utf-8"))["segments"]:
             if s["speaker"] in voices:
                 jobs.append((clean_text(s["text"]), voices[s["speaker"]]))
-    items = answer_items() if args.answers else []
+    items = answer_items(*answer_list, voices=answer_voices) if args.answers else []
     jobs += [(it["text"], it["voice"]) for it in items]
     tts.synth_all(jobs)
 
@@ -373,7 +435,8 @@ def main() -> int:
         "skipped_calls": [],
         "answers": None,
     }
-    calls_dir.mkdir(parents=True, exist_ok=True)
+    if not args.answers_only:
+        calls_dir.mkdir(parents=True, exist_ok=True)
     for src, voices in plan:
         pcm, ref, problems, overlaps = make_call(tts, src, voices, args.seed, args.noise_dbfs)
         dur = ref["duration"] if ref else 0.0
@@ -423,6 +486,26 @@ def main() -> int:
         manifest["answers"] = {"clips": len(index), "tts_problems": problems}
         log(f"answers: {len(index)} clips" + (f", problems: {problems}" if problems else ""))
 
+    if args.answers_only:  # keep the existing manifest (the calls' record); replace "answers"
+        answers = manifest["answers"]
+        old = args.out / "manifest.json"
+        manifest = json.loads(old.read_text(encoding="utf-8")) if old.exists() else {}
+        manifest["answers"] = {
+            "seed": args.seed,
+            "noise_dbfs": args.noise_dbfs,
+            "say_sha1_12": tts.say_hash,
+            "command": " ".join([Path(sys.executable).as_posix(), *sys.argv]),
+            "answer_list": str(args.answer_list) if args.answer_list else "make_set.py ANSWERS",
+            "voices": {
+                v: (
+                    dict(zip(("duration_scale", "sox_effects_24k"), EXTRA_VOICES[v], strict=True))
+                    if v in EXTRA_VOICES
+                    else f"say.py voice {v}"
+                )
+                for v in answer_voices
+            },
+            **answers,
+        }
     (args.out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
