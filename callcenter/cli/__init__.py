@@ -55,9 +55,18 @@ def init_db_command(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from callcenter.cli import importing, jobs, scheduling, scoring, serve, speech, users
+    from callcenter.cli import (
+        importing,
+        jobs,
+        scheduling,
+        scoring,
+        serve,
+        speech,
+        telephony,
+        users,
+    )
 
-    for module in (importing, scheduling, scoring, speech, jobs, serve, users):
+    for module in (importing, scheduling, scoring, speech, jobs, serve, users, telephony):
         for command in module.COMMANDS:
             cli.add_command(command)
 
