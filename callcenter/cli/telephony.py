@@ -94,10 +94,21 @@ def call_command(
     stop = _stop_on_signals()
     engine.click_to_call("1", agent_uri, customer_uri, out.resolve())
     bridged_at: float | None = None
-    sent = False
+    sent = finished = False
     code = 1
+
+    def show(event: Any) -> None:
+        nonlocal bridged_at, code, finished
+        click.echo(json.dumps(_event_dict(event), ensure_ascii=False))
+        if isinstance(event, CallEvent) and event.state == LiveState.BRIDGED:
+            bridged_at = time.monotonic()
+        if isinstance(event, CallEvent) and event.state == LiveState.ENDED:
+            code, finished = 0, bridged_at is None  # no recording to wait for
+        if isinstance(event, RecordingEvent):
+            code, finished = (0 if event.path is not None else 1), True
+
     try:
-        while not stop.is_set():
+        while not stop.is_set() and not finished:
             now = time.monotonic()
             if bridged_at is not None:
                 if dtmf and not sent and now - bridged_at >= dtmf_after:
@@ -107,21 +118,16 @@ def call_command(
                     engine.hangup("1")
                     hangup_after = None
             try:
-                event = engine.events.get(timeout=0.05)
+                show(engine.events.get(timeout=0.05))
             except queue.Empty:
                 continue
-            click.echo(json.dumps(_event_dict(event), ensure_ascii=False), nl=True)
-            if isinstance(event, CallEvent) and event.state == LiveState.BRIDGED:
-                bridged_at = time.monotonic()
-            if isinstance(event, CallEvent) and event.state == LiveState.ENDED:
-                code = 0
-                if bridged_at is None:
-                    break
-            if isinstance(event, RecordingEvent):
-                code = 0 if event.path is not None else 1
-                break
     finally:
-        engine.stop()
+        engine.stop()  # on Ctrl+C / SIGTERM too: the call is hung up and its recording finished
+        while True:
+            try:
+                show(engine.events.get_nowait())
+            except queue.Empty:
+                break
     if code:
         raise SystemExit(code)
 
@@ -147,6 +153,7 @@ def call_command(
 )
 @click.option("--registrar", default="", help="把每个脚本用户注册到此 SIP 注册服务器")
 @click.option("--password", default="", envvar="CALLCENTER_SIMULATOR_PASSWORD")
+@click.option("--sip-log", type=click.IntRange(0, 6), default=0, help="pjsip 日志级别(0–6)")
 def simulate_customer(
     listen: str,
     scripts_path: Path,
@@ -156,6 +163,7 @@ def simulate_customer(
     log_path: Path | None,
     registrar: str,
     password: str,
+    sip_log: int,
 ) -> None:
     """模拟客户(或坐席话机):按脚本接听/占线/拒接/不接,播放录音、按键、挂断。"""
     from callcenter.telephony.endpoint import SipConfig, SipError
@@ -175,7 +183,11 @@ def simulate_customer(
         raise click.ClickException(f"{scripts_path} 中没有 .yaml 脚本")
     stop = _stop_on_signals()
     sip = SipConfig(
-        bind_address=host, sip_port=int(port), rtp_port=rtp_port, transport=transport, log_level=0
+        bind_address=host,
+        sip_port=int(port),
+        rtp_port=rtp_port,
+        transport=transport,
+        log_level=sip_log,
     )
     log_file = log_path.open("a", encoding="utf-8") if log_path else None
     ready = threading.Event()

@@ -40,7 +40,8 @@ def disposition(
             return SipDisposition.HANGUP_AGENT
         return SipDisposition.ANSWERED
     if timed_out:
-        return SipDisposition.NO_ANSWER
+        # it rang and nobody picked up; without even a ring, nobody was there to ring
+        return SipDisposition.NO_ANSWER if rang else SipDisposition.UNREACHABLE
     if ended_by == "agent":
         return SipDisposition.HANGUP_AGENT  # the agent gave up before the customer answered
     if status_code == 408 and not rang:

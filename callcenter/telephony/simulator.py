@@ -177,6 +177,9 @@ class _Customer(pj.Call):
         if audio is None or self.connected:
             return
         self.connected = True
+        # something must listen to the call's audio: the bridge measures its level (for "wait:
+        # silence") and passes on late RFC 2833 digits only then
+        audio.startTransmit(pj.Endpoint.instance().audDevManager().getPlaybackDevMedia())
         if self.sim.heard_dir is not None:
             path = self.sim.heard_dir / f"{self.user}-{self.number}.wav"
             self.recorder = pj.AudioMediaRecorder()
@@ -192,6 +195,13 @@ class _Customer(pj.Call):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 return self.getAudioMedia(index)
         return None
+
+    def end(self) -> None:
+        if not self.gone:
+            try:
+                self.hangup(pj.CallOpParam())
+            except pj.Error as exc:
+                log.debug("simulator %s: %s", self.user, reason(exc))
 
     def respond(self) -> None:
         """Ring, or refuse as scripted."""
@@ -349,30 +359,31 @@ class Simulator:
                 ready.set()
             while not stop.is_set():
                 ep.libHandleEvents(10)
-                now = time.monotonic()
-                for call in self._calls:
-                    try:
-                        call.tick(now)
-                    except pj.Error as exc:
-                        log.warning("simulator %s: %s", call.user, reason(exc))
-                self._calls = [c for c in self._calls if not c.gone]
+                self._tick(time.monotonic())
         finally:
-            for call in self._calls:
-                if not call.gone:
-                    try:
-                        call.hangup(pj.CallOpParam())
-                    except pj.Error:
-                        pass
-            deadline = time.monotonic() + 1.0
-            while any(not c.gone for c in self._calls) and time.monotonic() < deadline:
-                ep.libHandleEvents(10)
-            for call in self._calls:
-                call.player = call.recorder = None
-            self._calls = []
-            for account in accounts:
-                account.shutdown()
-            accounts.clear()
+            # in methods of their own: a loop variable left holding a Call at libDestroy aborts
+            self._hang_up_all(ep)
+            while accounts:
+                accounts.pop().shutdown()
             destroy_endpoint(ep)
+
+    def _tick(self, now: float) -> None:
+        for call in self._calls:
+            try:
+                call.tick(now)
+            except pj.Error as exc:
+                log.warning("simulator %s: %s", call.user, reason(exc))
+        self._calls = [c for c in self._calls if not c.gone]
+
+    def _hang_up_all(self, ep: Any) -> None:
+        for call in self._calls:
+            call.end()
+        deadline = time.monotonic() + 1.0
+        while any(not c.gone for c in self._calls) and time.monotonic() < deadline:
+            ep.libHandleEvents(10)
+        for call in self._calls:
+            call.player = call.recorder = None
+        self._calls = []
 
     def _account(self, user: str) -> _Account:
         config = pj.AccountConfig()
