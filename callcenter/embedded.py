@@ -1,7 +1,6 @@
-"""The embedded default: the console and the pipeline worker as children of one command.
-
-The telephony engine joins as a third child later. Each entry point runs in a spawned process
-and imports what it needs itself, so one missing part does not stop the others.
+"""The embedded default: the console, the pipeline worker and the telephony engine as children
+of one command. Each entry point runs in a spawned process and imports what it needs itself, so
+one missing part does not stop the others.
 """
 
 from __future__ import annotations
@@ -41,9 +40,28 @@ def run_pipeline_worker(settings: Settings, workers: int) -> None:
         raise SystemExit(EXIT_UNAVAILABLE) from exc
 
 
+def run_telephony(settings: Settings) -> None:
+    """Run the SIP engine: click-to-calls requested by the console, recorded and queued."""
+    try:
+        from callcenter.telephony.endpoint import SipError
+        from callcenter.telephony.service import run_service
+    except ImportError as exc:
+        logger.warning("电话引擎无法启动(缺少 pjsua2),点击呼叫暂不可用: %s", exc)
+        raise SystemExit(EXIT_UNAVAILABLE) from exc
+    try:
+        run_service(settings)
+    except (SipError, ConfigError) as exc:
+        # e.g. the SIP port is taken: restarting will not free it; the rest keeps running
+        logger.error("电话引擎无法运行: %s", exc)
+        raise SystemExit(EXIT_UNAVAILABLE) from exc
+
+
 def embedded_services(settings: Settings, host: str, port: int) -> list[ChildSpec]:
     """The child processes of ``callcenter serve``."""
-    return [
+    services = [
         ChildSpec("web", run_web, (settings, host, port)),
         ChildSpec("worker", run_pipeline_worker, (settings, settings.pipeline.workers)),
     ]
+    if settings.telephony.enabled:
+        services.append(ChildSpec("telephony", run_telephony, (settings,)))
+    return services

@@ -152,6 +152,8 @@ def test_serve_runs_console_and_worker_and_stops_on_sigterm(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+    env["CALLCENTER_TELEPHONY__SIP_PORT"] = str(free_port())
+    env["CALLCENTER_TELEPHONY__RTP_PORT"] = str(20000 + 2 * (free_port() % 10000))
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
@@ -168,6 +170,7 @@ def test_serve_runs_console_and_worker_and_stops_on_sigterm(
         output = log_path.read_text()
         assert f"http://127.0.0.1:{port}" in output
         assert "已启动 web" in output and "已启动 worker" in output
+        assert "已启动 telephony" in output
 
         # log in through the real form, with the CSRF token and session cookie a browser keeps
         opener = urllib.request.build_opener(
@@ -195,7 +198,7 @@ def test_serve_runs_console_and_worker_and_stops_on_sigterm(
         assert "web 意外退出(被信号 SIGKILL 结束)" in log_path.read_text()
 
         children = children_of(server.pid)
-        assert len(children) >= 2, children  # web and worker (and multiprocessing's tracker)
+        assert len(children) >= 3, children  # web, worker, telephony (and a tracker)
         assert web_pid not in children
 
         server.send_signal(signal.SIGTERM)

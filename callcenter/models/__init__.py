@@ -2,7 +2,14 @@
 
 from callcenter.models.audit import AuditLog, ImportRun
 from callcenter.models.base import Base, UTCDateTime, utcnow
-from callcenter.models.calls import Call, Callback, Campaign, Score, Transcript
+from callcenter.models.calls import (
+    Call,
+    Callback,
+    Campaign,
+    Score,
+    TelephonyStatus,
+    Transcript,
+)
 from callcenter.models.people import Customer, Dealership, DncEntry, User, Vehicle
 from callcenter.models.tickets import Complaint, Ticket, TicketEvent
 from callcenter.models.visits import Sale, ServiceVisit
@@ -22,6 +29,7 @@ __all__ = [
     "Score",
     "ServiceVisit",
     "Ticket",
+    "TelephonyStatus",
     "TicketEvent",
     "Transcript",
     "UTCDateTime",

@@ -83,7 +83,11 @@ class Call(Base):
     template_id: Mapped[str | None] = mapped_column(String(64))
     customer_number: Mapped[str | None] = mapped_column(String(32))
     sip_call_id: Mapped[str | None] = mapped_column(String(255))
-    live_state: Mapped[str | None] = mapped_column(String(16))  # dialling/ringing/bridged/ended
+    live_state: Mapped[str | None] = mapped_column(String(16), index=True)  # events.LiveState
+    # the number/URI of the agent's phone for a click-to-call (the engine dials it first)
+    agent_phone: Mapped[str | None] = mapped_column(String(128))
+    hangup_requested_at: Mapped[datetime | None]  # the agent pressed hang-up in the console
+    end_reason: Mapped[str | None] = mapped_column(String(255))  # SIP reason / why it failed
     started_at: Mapped[datetime | None] = mapped_column(index=True)
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -150,3 +154,20 @@ class Score(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="score")
+
+
+class TelephonyStatus(Base):
+    """What a telephony engine last reported: its registration and how busy it is."""
+
+    __tablename__ = "telephony_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engine: Mapped[str] = mapped_column(String(64), unique=True)  # host name of the engine
+    account_uri: Mapped[str | None] = mapped_column(String(255))
+    registered: Mapped[bool] = mapped_column(default=False)
+    status_code: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(String(255))
+    expires_s: Mapped[int | None]
+    active_calls: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)  # a heartbeat
