@@ -166,7 +166,7 @@ class TelephonySettings:
     mobile_prefix: str = ""
     ring_timeout_s: float = 30.0
     max_call_s: float = 1800.0
-    max_channels: int = 30  # calls at once
+    max_channels: int = 8  # click-to-calls at once (one line process per two)
     poll_s: float = 0.3  # how often the engine looks for new call requests
     log_level: int = 1  # pjsip's own log level (0–6)
 
@@ -181,7 +181,6 @@ class TelephonySettings:
             transport=self.transport,
             rtp_port=self.rtp_port,
             clock_rate=self.clock_rate,
-            max_calls=max(2 * self.max_channels + 8, 32),
             log_level=self.log_level,
         )
 

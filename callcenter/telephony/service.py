@@ -299,7 +299,7 @@ def run_service(
     sessions: sessionmaker[Session] | None = None,
 ) -> None:
     """Run the engine until ``stop`` is set: ``callcenter telephony`` and the ``serve`` child."""
-    from callcenter.telephony.engine import Engine
+    from callcenter.telephony.pool import LinePool
 
     stop = stop or threading.Event()
     own_engine = None
@@ -307,8 +307,7 @@ def run_service(
         own_engine = make_engine(settings.sqlalchemy_url)
         sessions = make_session_factory(own_engine)
     telephony = settings.telephony
-    engine = Engine(telephony.sip_config(), telephony.account(), telephony.limits())
-    engine.start()
+    engine = LinePool(telephony.sip_config(), telephony.account(), telephony.limits()).start()
     service = TelephonyService(settings, sessions, engine)
     try:
         service.recover()
