@@ -163,3 +163,19 @@ def test_serve_places_records_and_transcribes_a_requested_call(
             server.send_signal(signal.SIGTERM)
             code = server.wait(timeout=60)
         assert code == 0, log_path.read_text()[-4000:]
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "callcenter",
+            "--instance",
+            settings.instance_path,
+            "telephony",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "未注册" in shown and "直连模式(不注册)" in shown and "进行中的通话: 0" in shown

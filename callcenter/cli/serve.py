@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from callcenter.config import Settings
 from callcenter.db import init_db, session_scope
 from callcenter.ids import OPEN_CALLBACK_STATUSES, ROLE_LABELS, Role
 from callcenter.models import Callback, Customer, Dealership, ImportRun, User
+from callcenter.supervisor import ChildSpec
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -33,15 +35,16 @@ def _check_port_free(host: str, port: int) -> None:
             ) from exc
 
 
-def run_embedded(app: AppContext, host: str, port: int) -> None:
-    """Migrate the database, then run the console and the worker until SIGINT/SIGTERM."""
+def run_embedded(app: AppContext, host: str, port: int, first: Sequence[ChildSpec] = ()) -> None:
+    """Migrate the database, then run the console, the worker and the telephony engine (after
+    the ``first`` children) until SIGINT/SIGTERM."""
     from callcenter.embedded import embedded_services
     from callcenter.supervisor import Supervisor
 
     init_db(app.settings)
     _check_port_free(host, port)
     app.close()  # the children open their own connections
-    supervisor = Supervisor(embedded_services(app.settings, host, port))
+    supervisor = Supervisor([*first, *embedded_services(app.settings, host, port)])
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"客服回访中心控制台: http://{shown}:{port} (按 Ctrl+C 停止)")
     code = supervisor.run()
@@ -199,11 +202,65 @@ def _schedule(app: AppContext, settings: Settings) -> None:
     click.echo("\n" + result.format())
 
 
+DEMO_EXTENSIONS = {"agent1": "8001", "agent2": "8002"}
+
+
+def _demo_calls(app: AppContext, dealer: Dealership) -> list[ChildSpec]:
+    """Point the engine at a local customer simulator and ask it for three click-to-calls:
+    two customers who answer (one complains), one busy line. Returns the simulator's child."""
+    from callcenter.demo.calls import DemoLine, run_simulator, write_scripts
+    from callcenter.phone import normalise_phone
+    from callcenter.telephony.service import request_click_to_call
+
+    settings = app.settings
+    line = DemoLine.free()
+    telephony = settings.telephony
+    telephony.enabled, telephony.registrar = True, ""
+    telephony.sip_port, telephony.rtp_port = line.engine_port, line.rtp_port
+    telephony.domain = f"127.0.0.1:{line.simulator_port}"
+    telephony.max_channels = 2  # one simulator process answers four calls at once
+    with session_scope(app.sessions) as session:
+        agents = {
+            u.username: u
+            for u in session.scalars(select(User).where(User.dealership_id == dealer.id))
+        }
+        for username, extension in DEMO_EXTENSIONS.items():
+            agents[username].sip_extension = extension
+        agent = agents["agent1"]
+        callbacks = session.scalars(
+            select(Callback)
+            .join(Callback.customer)
+            .where(
+                Callback.assigned_agent_id == agent.id,
+                Callback.kind == "service_3dc",
+                Callback.status.in_(OPEN_CALLBACK_STATUSES),
+            )
+            .order_by(Callback.due_at, Callback.id)
+            .limit(3)
+        ).all()
+        numbers = [normalise_phone(c.customer.phone) for c in callbacks]
+        for callback, number in zip(callbacks, numbers, strict=True):
+            request_click_to_call(session, agent, number, callback=callback)
+    folder = write_scripts(
+        settings.instance_dir / "demo" / "simulator",
+        list(DEMO_EXTENSIONS.values()),
+        talking=numbers[:2],
+        busy=numbers[2:],
+    )
+    click.echo(
+        f"\n示范电话: 模拟客户在 127.0.0.1:{line.simulator_port},已为回访员"
+        f"{agent.display_name}发起 {len(numbers)} 通点击呼叫(两通接听、一通占线),"
+        "录音和转写稍后出现在通话记录中"
+    )
+    return [ChildSpec("simulator", run_simulator, (folder, line))]
+
+
 @click.command("demo")
 @click.option("--port", type=int, help="监听端口(默认 5000,取设置 web.port)")
 @click.option("--no-serve", is_flag=True, help="只准备示范数据,不启动控制台")
+@click.option("--no-calls", is_flag=True, help="不拨打示范电话")
 @pass_app
-def demo(app: AppContext, port: int | None, no_serve: bool) -> None:
+def demo(app: AppContext, port: int | None, no_serve: bool, no_calls: bool) -> None:
     """准备示范经销商、用户和示例数据,然后启动控制台。"""
     settings = app.settings
     init_db(settings)
@@ -229,8 +286,9 @@ def demo(app: AppContext, port: int | None, no_serve: bool) -> None:
         names = "、".join(agent.display_name for agent in agents)
         click.echo(f"\n已将 {count} 条待回访分配给回访员 {names},其余留作公共队列")
     if not no_serve:
+        first = [] if no_calls else _demo_calls(app, dealer)
         click.echo("")
-        run_embedded(app, settings.web.host, port or settings.web.port)
+        run_embedded(app, settings.web.host, port or settings.web.port, first)
 
 
 COMMANDS: list[click.Command] = [serve, demo]

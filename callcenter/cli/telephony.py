@@ -132,6 +132,34 @@ def call_command(
         raise SystemExit(code)
 
 
+@telephony.command("status")
+@pass_app
+def status_command(app: AppContext) -> None:
+    """显示电话引擎的注册状态、心跳和进行中的通话。"""
+    from sqlalchemy import func, select
+
+    from callcenter.db import init_db, session_scope
+    from callcenter.models import Call, TelephonyStatus
+    from callcenter.telephony.service import LIVE
+
+    init_db(app.settings)
+    with session_scope(app.sessions) as session:
+        engines = session.scalars(select(TelephonyStatus).order_by(TelephonyStatus.engine)).all()
+        live = session.scalar(
+            select(func.count()).select_from(Call).where(Call.live_state.in_(list(LIVE)))
+        )
+        if not engines:
+            click.echo("还没有电话引擎运行过(callcenter serve 或 callcenter telephony)")
+        for status in engines:
+            state = "已注册" if status.registered else "未注册"
+            detail = " ".join(str(x) for x in (status.status_code, status.reason) if x)
+            click.echo(
+                f"{status.engine}: {state} {status.account_uri or ''} {detail};"
+                f"通话中 {status.active_calls};最近心跳 {status.seen_at:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        click.echo(f"进行中的通话: {live}")
+
+
 @click.command("simulate-customer")
 @click.option("--listen", default="127.0.0.1:5072", show_default=True, help="SIP 监听地址:端口")
 @click.option(
