@@ -8,12 +8,14 @@ mix, no VAD, no prompt, default options):
   starts and ends within 0.3 s of it;
 - short answers: right answers by free transcription (read by the scorer's answer words) and by
   closed-set recognition (``callcenter.asr.recognise_answer``);
-- speed: real-time factor per call (call duration / wall time, both channels, median of runs)
-  and peak RSS of the process.
+- speed: real-time factor per call (call duration / wall time, both channels, median of runs),
+  the closed-set latency per short answer (wall time of ``recognise_answer_file``, median and
+  slowest) and peak RSS of the process.
 Each system runs in its own child process so their peak memory is measured apart.
 
 Usage: python benchmarks/asr_eval.py [SET_DIR ...] [--runs N] [--baseline-runs N] [--no-baseline]
-       [--save DIR]
+       [--answers-only] [--save DIR]
+``--answers-only``: only the closed-set answers (no calls, no free transcription, no baseline).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def answer_label_from_text(text: str, answer_type: str) -> str:
 # --- the two systems, each run in a child process -------------------------------------------
 
 
-def run_ours(set_dir: Path, runs: int) -> dict[str, Any]:
+def run_ours(set_dir: Path, runs: int, answers_only: bool = False) -> dict[str, Any]:
     from callcenter.asr import load_model, recognise_answer_file, transcribe
     from callcenter.config import load_settings
 
@@ -90,7 +92,7 @@ def run_ours(set_dir: Path, runs: int) -> dict[str, Any]:
     options = settings.options("service_3dc")
     load_model(options.model)
     calls = []
-    for wav in sorted((set_dir / "calls").glob("*.wav")):
+    for wav in [] if answers_only else sorted((set_dir / "calls").glob("*.wav")):
         template = _template_of(wav)
         times = []
         for _ in range(runs):
@@ -108,16 +110,20 @@ def run_ours(set_dir: Path, runs: int) -> dict[str, Any]:
     answers = []
     for item in _answers(set_dir):
         path = set_dir / "answers" / item["file"]
+        begin = time.perf_counter()
         guess = recognise_answer_file(path, item["answer_type"], model=options.model)
-        free = " ".join(s.text for s in transcribe(path, options).segments)
+        latency = time.perf_counter() - begin
+        free = "" if answers_only else " ".join(s.text for s in transcribe(path, options).segments)
         answers.append(
             {
                 **item,
                 "closed": guess.label or "none",
                 "confidence": guess.confidence,
                 "fit": guess.fit,
+                "heard": guess.heard,
+                "latency_s": latency,
                 "free_text": free,
-                "free": answer_label_from_text(free, item["answer_type"]),
+                "free": None if answers_only else answer_label_from_text(free, item["answer_type"]),
             }
         )
     return {"calls": calls, "answers": answers, "peak_rss_mb": _peak_rss_mb()}
@@ -229,15 +235,21 @@ def report(set_dir: Path, name: str, result: dict[str, Any]) -> None:
         )
     answers = result["answers"]
     if answers:
-        _share("short answers, free transcription", [a["free"] == a["label"] for a in answers])
+        if answers[0]["free"] is not None:
+            _share("short answers, free transcription", [a["free"] == a["label"] for a in answers])
         if "closed" in answers[0]:
             _share("short answers, closed set", [a["closed"] == a["label"] for a in answers])
             for a in answers:
                 if a["closed"] != a["label"]:
                     print(
                         f"    {a['file']}: {a['text']} → {a['closed']} (confidence "
-                        f"{a['confidence']}, fit {a['fit']}, heard {a['free_text']!r})"
+                        f"{a['confidence']}, fit {a['fit']}, heard {a.get('heard', '')!r})"
                     )
+            latencies = [a["latency_s"] for a in answers]
+            print(
+                f"closed-set latency per answer: median {statistics.median(latencies):.2f} s "
+                f"(slowest {max(latencies):.2f} s)"
+            )
     print(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
 
 
@@ -252,6 +264,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--baseline-runs", type=int, default=1, help="timed runs of the baseline")
     parser.add_argument("--no-baseline", action="store_true", help="measure callcenter.asr only")
+    parser.add_argument(
+        "--answers-only", action="store_true", help="closed-set answers only (implies no baseline)"
+    )
     parser.add_argument("--save", type=Path, help="also write each system's raw output here")
     parser.add_argument("--worker", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,15 +274,16 @@ def main() -> None:
     if args.worker:
         os.environ.setdefault("CALLCENTER_ASR__CPU_THREADS", str(args.threads))
         if args.worker == "ours":
-            result = run_ours(sets[0], args.runs)
+            result = run_ours(sets[0], args.runs, args.answers_only)
         else:
             result = run_baseline(sets[0], args.runs, args.threads)
         json.dump(result, sys.stdout, ensure_ascii=False)
         return
     for set_dir in sets:
-        if not (set_dir / "calls").is_dir():
-            sys.exit(f"{set_dir} 不是语音评测集(缺少 calls/ 目录)")
-        for name in ("callcenter.asr",) if args.no_baseline else ("callcenter.asr", "baseline"):
+        if not (set_dir / ("answers" if args.answers_only else "calls")).is_dir():
+            sys.exit(f"{set_dir} 不是语音评测集(缺少 calls/ 或 answers/ 目录)")
+        only_ours = args.no_baseline or args.answers_only
+        for name in ("callcenter.asr",) if only_ours else ("callcenter.asr", "baseline"):
             runs = args.runs if name != "baseline" else args.baseline_runs
             child = subprocess.run(  # noqa: S603 (this script, with its own arguments)
                 [
@@ -280,6 +296,7 @@ def main() -> None:
                     str(args.threads),
                     "--worker",
                     "ours" if name != "baseline" else "baseline",
+                    *(["--answers-only"] if args.answers_only else []),
                 ],
                 capture_output=True,
                 text=True,

@@ -188,6 +188,8 @@ def run_load(n: int, call_s: float, work: Path) -> dict[str, Any]:
         "recorded": len(recorded),
         "lost_median_pct": round(100 * statistics.median(losses), 2) if losses else None,
         "lost_worst_pct": round(100 * max(losses), 2) if losses else None,
+        "lost_mean_pct": round(100 * statistics.mean(losses), 2) if losses else None,
+        "calls_over_1pct": sum(loss > 0.01 for loss in losses),
         "bad_channels": bad,
         "engine_cpu_s_per_call_min": round(cpu_lines / minutes, 2),
         "sipp_cpu_s_per_call_min": round(cpu_sipp / minutes, 2),
@@ -208,11 +210,12 @@ def main() -> None:
             print(json.dumps(run_load(args.worker, args.call_s, Path(work))))
         return
     print(
-        "| calls | connected | recorded | lost audio median / worst | channels wrong | "
+        "| calls | connected | recorded | lost audio mean / median / worst | calls > 1 % lost | "
+        "channels wrong | "
         "engine CPU s per call-minute | SIPp CPU s per call-minute | line processes | "
         "peak RSS of the lines (per call) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.loads.split(",")]:
         # one process per load: one endpoint per process, and peak RSS measured apart
         child = subprocess.run(  # noqa: S603 (this script)
@@ -228,8 +231,9 @@ def main() -> None:
             continue
         r = json.loads(lines[-1])
         print(
-            f"| {n} | {r['connected']} | {r['recorded']} | {r['lost_median_pct']} % / "
-            f"{r['lost_worst_pct']} % | {r['bad_channels']} | "
+            f"| {n} | {r['connected']} | {r['recorded']} | {r['lost_mean_pct']} % / "
+            f"{r['lost_median_pct']} % / {r['lost_worst_pct']} % | {r['calls_over_1pct']} | "
+            f"{r['bad_channels']} | "
             f"{r['engine_cpu_s_per_call_min']} | {r['sipp_cpu_s_per_call_min']} | {r['lines']} | "
             f"{r['lines_peak_rss_mb']} MB ({r['rss_mb_per_call']} MB) |",
             flush=True,

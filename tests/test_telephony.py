@@ -216,7 +216,7 @@ def _sipp() -> str:
     return found
 
 
-def test_sipp_as_the_customer_echoes_the_agent(tmp_path: Path) -> None:
+def test_sipp_as_the_customer_echoes_the_agent_and_gets_dtmf_by_sip_info(tmp_path: Path) -> None:
     sipp = _sipp()
     port, media = udp_port(), 30000 + 2 * (udp_port() % 5000)
     uas = subprocess.Popen(
@@ -238,6 +238,10 @@ def test_sipp_as_the_customer_echoes_the_agent(tmp_path: Path) -> None:
             "-timeout",
             "60s",
             "-nostdin",
+            "-aa",  # answers INFO with 200 OK
+            "-trace_msg",
+            "-message_file",
+            str(tmp_path / "uas-messages.log"),
             "-trace_err",
             "-error_file",
             str(tmp_path / "uas-errors.log"),
@@ -261,6 +265,8 @@ def test_sipp_as_the_customer_echoes_the_agent(tmp_path: Path) -> None:
                 f"sip:service@127.0.0.1:{port}",
                 "--hangup-after",
                 "6",
+                "--dtmf",
+                "5",
             )
         assert uas.wait(20) == 0  # SIPp counts the call as successful
     finally:
@@ -272,6 +278,10 @@ def test_sipp_as_the_customer_echoes_the_agent(tmp_path: Path) -> None:
     audio, rate = read_wav(Path(recorded["path"]))
     # SIPp sends back what it received: the customer channel is the agent's voice again
     assert best_correlation(audio[:, 1], clip("agent_question.wav"), rate) > MATCH
+    # its SDP offers no telephone-event, so the digit went as SIP INFO
+    messages = (tmp_path / "uas-messages.log").read_text()
+    assert "INFO sip:" in messages and "application/dtmf-relay" in messages
+    assert "Signal=5" in messages
 
 
 def test_sipp_calls_the_simulator(tmp_path: Path) -> None:
