@@ -79,9 +79,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.blueprints import auth, callbacks, main
+    from web.blueprints import api, auth, callbacks, main
 
-    for module in (main, auth, callbacks):
+    for module in (main, auth, callbacks, api):
         app.register_blueprint(module.bp)
 
 
