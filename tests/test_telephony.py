@@ -113,6 +113,8 @@ def test_click_to_call_records_agent_left_and_customer_right(tmp_path: Path) -> 
         ({"answer": "reject"}, "rejected", 603),
         ({"answer": "unavailable"}, "no_answer", 480),
         ({"answer": "no_answer"}, "no_answer", None),
+        ({"answer": "not_found"}, "invalid_number", 404),
+        ({"answer": "error"}, "failed", 500),
         (
             {"answer": "answer", "ring_s": 0.3, "turns": [{"wait": 1.5, "hangup": True}]},
             "hangup_customer",

@@ -28,7 +28,15 @@ from callcenter.telephony.endpoint import SipConfig, create_endpoint, destroy_en
 
 log = logging.getLogger(__name__)
 
-ANSWERS = {"answer": 200, "busy": 486, "reject": 603, "unavailable": 480, "no_answer": 0}
+ANSWERS = {
+    "answer": 200,
+    "busy": 486,
+    "reject": 603,
+    "unavailable": 480,
+    "not_found": 404,
+    "error": 500,  # a server error: the engine's "failed" disposition, with the code
+    "no_answer": 0,
+}
 WAITS = ("silence", "speech")
 SPEECH_LEVEL = 5  # signal level (0–255) above which the other side is talking
 
@@ -51,7 +59,7 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Script:
-    answer: str = "answer"  # answer | busy | reject | unavailable | no_answer
+    answer: str = "answer"  # answer | busy | reject | unavailable | not_found | error | no_answer
     ring_s: float = 1.0
     quiet_s: float = 0.7  # this long below the speech level counts as "stopped talking"
     turns: tuple[Turn, ...] = ()
@@ -207,7 +215,7 @@ class _Customer(pj.Call):
         """Ring, or refuse as scripted."""
         code = ANSWERS[self.script.answer]
         param = pj.CallOpParam()
-        if code in (486, 603, 480):
+        if code >= 300:
             param.statusCode = code
             self.hangup(param)
             self.sim.note(self, "refused", code=code)
