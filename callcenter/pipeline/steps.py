@@ -33,27 +33,28 @@ class StepUnavailable(PermanentStepError):
     """The module a step needs is not installed."""
 
 
-def _require(module_name: str, function_name: str, what: str) -> Any:
+def _require(module_name: str, names: tuple[str, ...], what: str) -> tuple[Any, ...]:
+    """The named attributes of a module, or ``StepUnavailable`` saying what is missing."""
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise StepUnavailable(f"{what}尚未安装(无法导入 {module_name}: {exc})") from exc
-    function = getattr(module, function_name, None)
-    if function is None:
+    missing = [name for name in names if not hasattr(module, name)]
+    if missing:
         raise StepUnavailable(
-            f"{what}尚未安装({module_name} 中没有 {function_name};"
+            f"{what}尚未安装({module_name} 中没有 {', '.join(missing)};"
             f"可在设置项 pipeline 中指定其他步骤函数)"
         )
-    return function
+    return tuple(getattr(module, name) for name in names)
 
 
 def transcribe_recording(
     recording_path: str, template_id: str | None, settings: Settings
 ) -> dict[str, Any]:
     """Transcribe a call recording with ``callcenter.asr`` (CONTRACTS.md transcript)."""
-    transcribe = _require("callcenter.asr", "transcribe", "语音识别模块")
-    audio_error = _require("callcenter.asr", "AudioError", "语音识别模块")
-    model_error = _require("callcenter.asr", "ModelError", "语音识别模块")
+    transcribe, audio_error, model_error = _require(
+        "callcenter.asr", ("transcribe", "AudioError", "ModelError"), "语音识别模块"
+    )
     try:
         transcript = transcribe(recording_path, settings.asr.options(template_id))
     except audio_error as exc:
@@ -67,6 +68,6 @@ def transcribe_recording(
 
 def score_transcript(transcript: dict[str, Any], template_id: str) -> Any:
     """Score a transcript against a template with ``callcenter.scoring`` (CONTRACTS.md score)."""
-    score = _require("callcenter.scoring", "score_transcript", "质检评分模块")
+    (score,) = _require("callcenter.scoring", ("score_transcript",), "质检评分模块")
     result = score(transcript, template_id)
     return result.to_dict() if hasattr(result, "to_dict") else result
