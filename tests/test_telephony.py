@@ -365,3 +365,28 @@ def test_shutdown_mid_call_leaves_a_whole_recording_and_no_abort(tmp_path: Path)
     assert best_correlation(audio[:, 1], clip("customer_answer.wav"), rate) > MATCH
     assert not list(tmp_path.glob(".*.partial"))
     assert not list((tmp_path / ".legs").glob("*.wav"))
+
+
+def test_maximum_call_length_ends_the_call(tmp_path: Path) -> None:
+    talkative = {"answer": "answer", "ring_s": 0.2, "turns": [{"wait": 60.0}]}
+    with simulator(tmp_path, {"agent": SILENT_AGENT, "c1": talkative}) as peer:
+        host = f"127.0.0.1:{peer.port}"
+        result = place_call(
+            tmp_path, f"sip:agent@{host}", f"sip:c1@{host}", env=engine_env(max_call_s=3.0)
+        )
+    assert result.ended()["disposition"] == "answered"  # the engine ended it, not a person
+    recorded = result.recording()
+    assert recorded is not None and recorded["duration_s"] == pytest.approx(3.0, abs=0.6)
+
+
+def test_calls_over_tcp(tmp_path: Path) -> None:
+    with simulator(tmp_path, {"agent": AGENT_PHONE, "c1": CUSTOMER}, transport="tcp") as peer:
+        host = f"127.0.0.1:{peer.port};transport=tcp"
+        result = place_call(
+            tmp_path, f"sip:agent@{host}", f"sip:c1@{host}", env=engine_env(transport="tcp")
+        )
+    assert result.ended()["disposition"] == "hangup_agent", result.stderr[-2000:]
+    recorded = result.recording()
+    assert recorded is not None
+    audio, rate = read_wav(Path(recorded["path"]))
+    assert best_correlation(audio[:, 1], clip("customer_answer.wav"), rate) > MATCH
