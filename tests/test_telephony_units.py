@@ -49,15 +49,19 @@ def test_dial_plan() -> None:
     assert plan.digits("+86 138-1234-5678") == "913812345678"
     assert plan.digits("020-87654321") == "987654321"  # local landline: no area code
     assert plan.digits("010-87654321") == "901087654321"  # another city keeps it
-    assert plan.uri("8001") == "sip:8001@pbx.local"  # an extension is dialled as it is
-    assert plan.uri("13812345678") == "sip:913812345678@pbx.local"
-    assert plan.uri("sip:agent@10.0.0.5") == "sip:agent@10.0.0.5"
+    assert plan.agent_uri("8001") == "sip:8001@pbx.local"  # an extension is dialled as it is
+    assert plan.customer_uri("13812345678") == "sip:913812345678@pbx.local"
+    assert (
+        plan.customer_uri("sip:c@10.0.0.5") == plan.agent_uri("sip:c@10.0.0.5") == "sip:c@10.0.0.5"
+    )
+    with pytest.raises(DialPlanError, match="8001"):
+        plan.customer_uri("8001")  # a customer number is never taken for an extension
     assert DialPlan(mobile_prefix="0", domain="x").digits("13812345678") == "013812345678"
-    assert DialPlan(domain="t", transport="tcp").uri("8001") == "sip:8001@t;transport=tcp"
+    assert DialPlan(domain="t", transport="tcp").agent_uri("8001") == "sip:8001@t;transport=tcp"
     with pytest.raises(DialPlanError, match="12345"):
-        plan.uri("12345-abc")
+        plan.customer_uri("12345-abc")
     with pytest.raises(DialPlanError, match="SIP 域"):
-        DialPlan().uri("13812345678")
+        DialPlan().customer_uri("13812345678")
 
 
 def _mono(path: Path, samples: np.ndarray, rate: int = 8000) -> Path:

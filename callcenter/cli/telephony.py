@@ -83,7 +83,7 @@ def call_command(
         settings = dataclasses.replace(settings, sip_port=port)
     plan = settings.dial_plan()
     try:
-        agent_uri, customer_uri = plan.uri(agent), plan.uri(customer)
+        agent_uri, customer_uri = plan.agent_uri(agent), plan.customer_uri(customer)
     except DialPlanError as exc:
         raise click.ClickException(str(exc)) from exc
     engine = Engine(settings.sip_config(), settings.account(), settings.limits())

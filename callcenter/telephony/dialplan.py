@@ -44,12 +44,19 @@ class DialPlan:
             return self.outside_prefix + national[len(local) :]
         return self.outside_prefix + national
 
-    def uri(self, target: str) -> str:
-        """A SIP URI for a customer number, an extension ("8001") or a URI given as is."""
+    def customer_uri(self, number: str) -> str:
+        """A SIP URI for a customer's phone number (or a SIP URI given as is)."""
+        return self._uri(number, extension=False)
+
+    def agent_uri(self, phone: str) -> str:
+        """A SIP URI for an agent's extension ("8001"), number or SIP URI."""
+        return self._uri(phone, extension=True)
+
+    def _uri(self, target: str, extension: bool) -> str:
         target = target.strip()
         if _SIP_URI.match(target):
             return target
-        dial = target if _EXTENSION.fullmatch(target) else self.digits(target)
+        dial = target if extension and _EXTENSION.fullmatch(target) else self.digits(target)
         if not self.domain:
             raise DialPlanError(
                 "未设置 SIP 域(telephony.domain 或 telephony.registrar),无法拨打号码"

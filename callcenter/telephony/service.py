@@ -146,8 +146,8 @@ class TelephonyService:
                     self._end(call, SipDisposition.HANGUP_AGENT, "未拨出即被坐席取消")
                     continue
                 try:
-                    agent_uri = plan.uri(call.agent_phone or "")
-                    customer_uri = plan.uri(call.customer_number or "")
+                    agent_uri = plan.agent_uri(call.agent_phone or "")
+                    customer_uri = plan.customer_uri(call.customer_number or "")
                 except DialPlanError as exc:
                     self._end(call, SipDisposition.INVALID_NUMBER, str(exc))
                     continue
