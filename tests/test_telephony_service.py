@@ -179,3 +179,58 @@ def test_serve_places_records_and_transcribes_a_requested_call(
         check=True,
     ).stdout
     assert "未注册" in shown and "直连模式(不注册)" in shown and "进行中的通话: 0" in shown
+
+
+def test_the_engine_runs_on_its_own_and_stops_cleanly(settings: Settings, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+    env.update(
+        CALLCENTER_TELEPHONY__SIP_PORT=str(udp_port()),
+        CALLCENTER_TELEPHONY__RTP_PORT=str(rtp_base()),
+        CALLCENTER_TELEPHONY__MAX_CHANNELS="4",
+    )
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "callcenter", "--instance", settings.instance_path, "telephony"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "callcenter",
+                "--instance",
+                settings.instance_path,
+                "telephony",
+                "status",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 60
+        while "直连模式" not in status.stdout and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "callcenter",
+                    "--instance",
+                    settings.instance_path,
+                    "telephony",
+                    "status",
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+        assert "直连模式(不注册)" in status.stdout, status.stdout + status.stderr
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        output, _ = engine.communicate(timeout=60)
+    assert engine.returncode == 0, output[-3000:]
+    assert "电话线路已就绪: 2 条" in output and "SIP 引擎已关闭" in output

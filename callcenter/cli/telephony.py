@@ -39,9 +39,12 @@ def _event_dict(event: Any) -> dict[str, Any]:
 def telephony(ctx: click.Context) -> None:
     """运行电话引擎(注册到 PBX/中继,执行控制台发起的点击呼叫并录音)。"""
     if ctx.invoked_subcommand is None:
+        from callcenter.db import init_db
         from callcenter.telephony.service import run_service
 
         app: AppContext = ctx.obj
+        init_db(app.settings)
+        app.close()
         try:
             run_service(app.settings, stop=_stop_on_signals())
         except Exception as exc:  # the engine's own errors carry a readable reason
