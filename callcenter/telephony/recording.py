@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 import wave
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 
 class RecordingError(Exception):
@@ -42,7 +42,7 @@ def wait_until_closed(path: Path, timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def _read_mono(path: Path) -> tuple[np.ndarray, int]:
+def _read_mono(path: Path) -> tuple[array[int], int]:
     wait_until_closed(path)
     try:
         with wave.open(str(path), "rb") as source:
@@ -52,7 +52,10 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
             frames = source.readframes(source.getnframes())
     except (OSError, EOFError, wave.Error) as exc:
         raise RecordingError(f"{path.name}: 无法读取录音 ({exc})") from exc
-    return np.frombuffer(frames, dtype="<i2"), rate
+    samples = array("h", frames)  # no numpy: the line processes stay small
+    if sys.byteorder == "big":
+        samples.byteswap()  # WAV is little-endian
+    return samples, rate
 
 
 def merge_legs(agent: Path, customer: Path, target: Path) -> StoredRecording:
@@ -66,9 +69,12 @@ def merge_legs(agent: Path, customer: Path, target: Path) -> StoredRecording:
     if rate != right_rate:
         raise RecordingError(f"两路录音采样率不同: {rate} 与 {right_rate}")
     frames = max(len(left), len(right))
-    stereo = np.zeros((frames, 2), dtype="<i2")
-    stereo[: len(left), 0] = left
-    stereo[: len(right), 1] = right
+    for leg in (left, right):
+        leg.extend(array("h", bytes(2 * (frames - len(leg)))))  # silence after a short leg
+    stereo = array("h", bytes(4 * frames))
+    stereo[0::2], stereo[1::2] = left, right
+    if sys.byteorder == "big":
+        stereo.byteswap()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     with wave.open(str(partial), "wb") as out:
