@@ -121,7 +121,7 @@ def run_load(n: int, call_s: float, work: Path) -> dict[str, Any]:
         None,
         CallLimits(ring_timeout_s=20, max_call_s=600, max_channels=n),
     ).start()
-    lines = [line.process.pid for line in pool._lines if line.process is not None]
+    lines = pool.pids
     cpu0 = {pid: _cpu_s(pid) for pid in lines + [p.pid for p in sipps]}
     for i in range(n):
         pool.click_to_call(

@@ -181,40 +181,46 @@ def test_serve_places_records_and_transcribes_a_requested_call(
     assert "未注册" in shown and "直连模式(不注册)" in shown and "进行中的通话: 0" in shown
 
 
-def test_the_engine_runs_on_its_own_and_stops_cleanly(settings: Settings, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
-    env.update(
-        CALLCENTER_TELEPHONY__SIP_PORT=str(udp_port()),
-        CALLCENTER_TELEPHONY__RTP_PORT=str(rtp_base()),
-        CALLCENTER_TELEPHONY__MAX_CHANNELS="4",
-    )
-    engine = subprocess.Popen(
-        [sys.executable, "-m", "callcenter", "--instance", settings.instance_path, "telephony"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        status = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "callcenter",
-                "--instance",
-                settings.instance_path,
-                "telephony",
-                "status",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def test_the_engine_runs_on_its_own_and_survives_a_dead_line(
+    settings: Settings, sessions: sessionmaker[Session], dealership: Dealership, tmp_path: Path
+) -> None:
+    with sessions() as session:
+        agent = User(
+            dealership_id=dealership.id,
+            username="agent8001",
+            display_name="林晓雯",
+            role=Role.AGENT,
+            password_hash="x",
+            sip_extension="8001",
         )
-        deadline = time.monotonic() + 60
-        while "直连模式" not in status.stdout and time.monotonic() < deadline:
-            time.sleep(0.5)
-            status = subprocess.run(
+        session.add(agent)
+        session.commit()
+        agent_id = agent.id
+    scripts = {"8001": TALKATIVE, "13900139000": TALKATIVE}
+    with simulator(tmp_path, scripts) as peer:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+        env.update(
+            CALLCENTER_TELEPHONY__SIP_PORT=str(udp_port()),
+            CALLCENTER_TELEPHONY__RTP_PORT=str(rtp_base()),
+            CALLCENTER_TELEPHONY__DOMAIN=f"127.0.0.1:{peer.port}",
+            CALLCENTER_TELEPHONY__MAX_CHANNELS="2",  # one line
+        )
+        log_path = tmp_path / "engine.log"
+        with log_path.open("wb") as log:
+            engine = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -222,15 +228,53 @@ def test_the_engine_runs_on_its_own_and_stops_cleanly(settings: Settings, tmp_pa
                     "--instance",
                     settings.instance_path,
                     "telephony",
-                    "status",
                 ],
-                capture_output=True,
-                text=True,
+                cwd=REPO,
                 env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        assert "直连模式(不注册)" in status.stdout, status.stdout + status.stderr
-    finally:
-        engine.send_signal(signal.SIGTERM)
-        output, _ = engine.communicate(timeout=60)
-    assert engine.returncode == 0, output[-3000:]
-    assert "电话线路已就绪: 2 条" in output and "SIP 引擎已关闭" in output
+        try:
+            wait_for(lambda: "电话线路已就绪: 1 条" in log_path.read_text(), 60, "the line")
+
+            def call(number: str) -> int:
+                with sessions() as session:
+                    agent = session.get(User, agent_id)
+                    assert agent is not None
+                    call_id = request_click_to_call(session, agent, number).id
+                    session.commit()
+                    return call_id
+
+            first = call("13900139000")
+            wait_for(lambda: _call(sessions, first).live_state == "bridged", 30, "bridged")
+            lines = _children(engine.pid)
+            assert len(lines) == 1
+            os.kill(lines[0], signal.SIGKILL)  # as if pjsua2 had aborted the line
+            wait_for(lambda: _call(sessions, first).live_state == "ended", 30, "the lost call")
+            lost = _call(sessions, first)
+            assert lost.disposition == "failed" and lost.end_reason == "电话线路进程异常退出"
+            assert "电话线路 1 意外退出" in log_path.read_text()
+
+            second = call("13900139000")  # the line was started again
+            wait_for(lambda: _call(sessions, second).live_state == "bridged", 60, "new line")
+        finally:
+            engine.send_signal(signal.SIGTERM)
+            code = engine.wait(timeout=60)
+        assert code == 0, log_path.read_text()[-3000:]
+    assert _call(sessions, second).live_state == "ended"  # hung up on the way out
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "callcenter",
+            "--instance",
+            settings.instance_path,
+            "telephony",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "直连模式(不注册)" in shown and "进行中的通话: 0" in shown

@@ -1,4 +1,4 @@
-"""A pool of lines: one engine process per two click-to-calls.
+"""A pool of lines: one engine process per two click-to-calls (``callcenter.telephony.line``).
 
 The registry's pjsua2 wheel is built with pjsip's default ``PJSUA_MAX_CALLS = 4``: one endpoint
 holds four SIP calls, i.e. two bridged click-to-calls, whatever ``maxCalls`` says. So the service
@@ -14,11 +14,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import multiprocessing
+import os
 import queue
+import subprocess
+import sys
 import threading
 import time
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -32,67 +34,15 @@ BRIDGES_PER_LINE = CALLS_PER_ENDPOINT // 2
 RTP_PORTS_PER_LINE = 40
 
 
-def _line_main(
-    index: int,
-    sip: SipConfig,
-    account: Any,
-    limits: Any,
-    commands: Any,
-    events: Any,
-    log_level: int,
-) -> None:
-    """One line: an engine in its own process, driven by ``commands``, reporting on ``events``."""
-    logging.basicConfig(
-        level=log_level, format="%(asctime)s %(levelname)s [line-%(process)d] %(name)s: %(message)s"
-    )
-    from callcenter.telephony.engine import Engine
-
-    engine = Engine(sip, account, limits)
-    try:
-        engine.start()
-    except SipError as exc:
-        events.put(("error", index, str(exc)))
-        return
-    events.put(("ready", index, None))
-
-    def forward() -> None:
-        while True:
-            event = engine.events.get()
-            if event is None:
-                return
-            events.put(("event", index, event))
-
-    forwarder = threading.Thread(target=forward, daemon=True)
-    forwarder.start()
-    try:
-        while True:
-            try:
-                command = commands.get(timeout=1.0)
-            except queue.Empty:
-                if not engine.running:
-                    break
-                continue
-            name, args = command[0], command[1:]
-            if name == "stop":
-                break
-            getattr(engine, name)(*args)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.stop()
-        engine.events.put(None)  # type: ignore[arg-type]
-        forwarder.join(10)
-        events.put(("stopped", index, None))
-
-
 @dataclasses.dataclass
 class _Line:
     index: int
     sip: SipConfig
-    commands: Any
-    process: BaseProcess | None = None
+    process: subprocess.Popen[bytes] | None = None
+    commands: Connection | None = None
     calls: set[str] = dataclasses.field(default_factory=set)
     ready: bool = False
+    error: str = ""
 
 
 class LinePool:
@@ -101,14 +51,11 @@ class LinePool:
     def __init__(self, sip: SipConfig, account: Any, limits: Any, lines: int | None = None):
         self.sip, self.account, self.limits = sip, account, limits
         count = lines or max(1, math.ceil(limits.max_channels / BRIDGES_PER_LINE))
-        self._context = multiprocessing.get_context("spawn")
-        self._events: Any = self._context.Queue()
         self.events: queue.Queue[Event] = queue.Queue()
-        self._lines = [_Line(i, self._line_sip(i), self._context.Queue()) for i in range(count)]
+        self._lines = [_Line(i, self._line_sip(i)) for i in range(count)]
         self._owner: dict[str, _Line] = {}
         self._lock = threading.Lock()
         self._stopping = False
-        self._pump = threading.Thread(target=self._pump_events, name="line-events", daemon=True)
 
     def _line_sip(self, index: int) -> SipConfig:
         return dataclasses.replace(
@@ -125,51 +72,68 @@ class LinePool:
 
     @property
     def running(self) -> bool:
-        return any(line.process is not None and line.process.is_alive() for line in self._lines)
+        return any(line.process is not None and line.process.poll() is None for line in self._lines)
+
+    @property
+    def pids(self) -> list[int]:
+        return [line.process.pid for line in self._lines if line.process is not None]
 
     def start(self, timeout_s: float = 30.0) -> LinePool:
-        """Start every line; raise ``SipError`` if the first cannot start (bad address, port
-        taken)."""
+        """Start every line; raise ``SipError`` if one cannot start (bad address, port taken)."""
         for line in self._lines:
             self._spawn(line)
         deadline = time.monotonic() + timeout_s
         while not all(line.ready for line in self._lines):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            failed = [line for line in self._lines if line.error]
+            if failed or time.monotonic() > deadline:
                 self.stop()
+                if failed:
+                    raise SipError(f"电话线路 {failed[0].index + 1} 无法启动: {failed[0].error}")
                 raise SipError("电话线路进程启动超时")
-            try:
-                kind, index, payload = self._events.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if kind == "error":
-                self.stop()
-                raise SipError(f"电话线路 {index + 1} 无法启动: {payload}")
-            if kind == "ready":
-                self._lines[index].ready = True
-            elif kind == "event":
-                self.events.put(payload)
-        self._pump.start()
+            time.sleep(0.05)
         log.info("电话线路已就绪: %d 条,每条最多 %d 路同时通话", len(self._lines), BRIDGES_PER_LINE)
         return self
 
     def _spawn(self, line: _Line) -> None:
-        line.ready = False
-        line.process = self._context.Process(
-            target=_line_main,
-            args=(
+        command_read, command_write = os.pipe()
+        event_read, event_write = os.pipe()
+        line.ready, line.error = False, ""
+        line.process = subprocess.Popen(  # noqa: S603 (this package's own module)
+            [
+                sys.executable,
+                "-m",
+                "callcenter.telephony.line",
+                str(command_read),
+                str(event_write),
+            ],
+            pass_fds=(command_read, event_write),
+        )
+        os.close(command_read)
+        os.close(event_write)
+        line.commands = Connection(command_write, readable=False)
+        line.commands.send(
+            (
                 line.index,
                 line.sip,
                 self.account,
                 dataclasses.replace(self.limits, max_channels=BRIDGES_PER_LINE),
-                line.commands,
-                self._events,
                 logging.getLogger().getEffectiveLevel(),
-            ),
-            name=f"line-{line.index + 1}",
-            daemon=True,
+            )
         )
-        line.process.start()
+        events = Connection(event_read, writable=False)
+        threading.Thread(
+            target=self._read_events,
+            args=(line, line.process, events),
+            daemon=True,
+            name=f"line-{line.index + 1}-events",
+        ).start()
+
+    def _send(self, line: _Line, *command: Any) -> None:
+        try:
+            if line.commands is not None:
+                line.commands.send(command)
+        except OSError as exc:
+            log.error("电话线路 %d 无法接收命令: %s", line.index + 1, exc)
 
     # --- the Engine API ----------------------------------------------------------------------
 
@@ -178,10 +142,8 @@ class LinePool:
             free = [
                 line for line in self._lines if line.ready and len(line.calls) < BRIDGES_PER_LINE
             ]
-            if not free:
-                line = None
-            else:
-                line = min(free, key=lambda candidate: len(candidate.calls))
+            line = min(free, key=lambda candidate: len(candidate.calls)) if free else None
+            if line is not None:
                 line.calls.add(ref)
                 self._owner[ref] = line
         if line is None:
@@ -197,86 +159,77 @@ class LinePool:
                 )
             )
             return
-        line.commands.put(("click_to_call", ref, agent_uri, customer_uri, recording))
+        self._send(line, "click_to_call", ref, agent_uri, customer_uri, recording)
 
     def hangup(self, ref: str) -> None:
         line = self._owner.get(ref)
         if line is not None:
-            line.commands.put(("hangup", ref))
+            self._send(line, "hangup", ref)
 
     def send_dtmf(self, ref: str, digits: str, leg: str = "customer") -> None:
         line = self._owner.get(ref)
         if line is not None:
-            line.commands.put(("send_dtmf", ref, digits, leg))
+            self._send(line, "send_dtmf", ref, digits, leg)
 
     def stop(self, timeout_s: float = 20.0) -> None:
+        """Stop every line: each hangs up its calls and finishes their recordings."""
         self._stopping = True
         for line in self._lines:
-            if line.process is not None and line.process.is_alive():
-                line.commands.put(("stop",))
+            if line.process is not None and line.process.poll() is None:
+                self._send(line, "stop")
         deadline = time.monotonic() + timeout_s
         for line in self._lines:
-            if line.process is not None:
-                line.process.join(max(0.1, deadline - time.monotonic()))
-                if line.process.is_alive():
-                    line.process.terminate()
-                    line.process.join(5)
-        self._drain()
-        if self._pump.is_alive():
-            self._pump.join(2)
+            if line.process is None:
+                continue
+            try:
+                line.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                line.process.terminate()
+                line.process.wait(5)
+            if line.commands is not None:
+                line.commands.close()
+        time.sleep(0.2)  # the readers pass on the lines' last events
 
     # --- events from the lines -------------------------------------------------------------
 
-    def _pump_events(self) -> None:
-        while not self._stopping:
-            try:
-                kind, index, payload = self._events.get(timeout=1.0)
-            except queue.Empty:
-                self._check_lines()
-                continue
-            except (EOFError, OSError):
-                return
-            self._handle(kind, index, payload)
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                kind, index, payload = self._events.get(timeout=0.2)
-            except (queue.Empty, EOFError, OSError):
-                return
-            self._handle(kind, index, payload)
-
-    def _handle(self, kind: str, index: int, payload: Any) -> None:
-        line = self._lines[index]
-        if kind == "ready":
-            line.ready = True
-        elif kind == "event":
-            if isinstance(payload, CallEvent) and payload.state == LiveState.ENDED:
-                with self._lock:
-                    line.calls.discard(payload.ref)
-            self.events.put(payload)
-        elif kind == "error":
-            log.error("电话线路 %d 无法启动: %s", index + 1, payload)
-
-    def _check_lines(self) -> None:
-        """A line that died ends its calls (as failed) and is started again."""
-        for line in self._lines:
-            process = line.process
-            if process is None or process.is_alive() or self._stopping:
-                continue
-            log.error("电话线路 %d 意外退出(%s),正在重启", line.index + 1, process.exitcode)
-            with self._lock:
-                lost, line.calls = sorted(line.calls), set()
-            for ref in lost:
-                self.events.put(
-                    CallEvent(
-                        ref,
-                        LiveState.ENDED,
-                        "customer",
-                        time.time(),
-                        "failed",
-                        None,
-                        "电话线路进程异常退出",
-                    )
+    def _read_events(
+        self, line: _Line, process: subprocess.Popen[bytes], events: Connection
+    ) -> None:
+        try:
+            while True:
+                kind, payload = events.recv()
+                if kind == "ready":
+                    line.ready = True
+                elif kind == "error":
+                    line.error = str(payload)
+                    log.error("电话线路 %d 无法启动: %s", line.index + 1, payload)
+                elif kind == "event":
+                    if isinstance(payload, CallEvent) and payload.state == LiveState.ENDED:
+                        with self._lock:
+                            line.calls.discard(payload.ref)
+                    self.events.put(payload)
+        except (EOFError, OSError):
+            pass
+        finally:
+            events.close()
+        process.wait()
+        if self._stopping or line.process is not process or line.error:
+            return
+        # the line died (pjsua2 aborts the process on some errors): its calls are lost
+        log.error("电话线路 %d 意外退出(%s),正在重启", line.index + 1, process.returncode)
+        with self._lock:
+            lost, line.calls = sorted(line.calls), set()
+            line.ready = False
+        for ref in lost:
+            self.events.put(
+                CallEvent(
+                    ref,
+                    LiveState.ENDED,
+                    "customer",
+                    time.time(),
+                    "failed",
+                    None,
+                    "电话线路进程异常退出",
                 )
-            self._spawn(line)
+            )
+        self._spawn(line)
