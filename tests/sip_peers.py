@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -202,9 +203,11 @@ def _wait_for_udp(port: int, process: subprocess.Popen[str], timeout_s: float = 
         if process.poll() is not None:
             out = process.stdout.read() if process.stdout else ""
             raise AssertionError(f"kamailio 未能启动: {out[-3000:]}")
-        listening = subprocess.run(["ss", "-lun"], capture_output=True, text=True).stdout
-        if f"127.0.0.1:{port} " in listening:
-            return
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return  # taken: kamailio is listening
         time.sleep(0.1)
     raise AssertionError(f"kamailio 未在 {port} 端口监听")
 
